@@ -1,0 +1,32 @@
+"""record(): the one way actions write an Event, inside the caller's transaction."""
+
+from typing import Any
+
+from orgdesk.activity.events import category_of
+from orgdesk.activity.models import Event
+
+
+def record(
+    event_type: str,
+    *,
+    account: Any = None,
+    organization: Any = None,
+    actor: Any = None,
+    result: str = Event.Result.SUCCESS,
+    reason: str = "",
+    ip: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Event:
+    if organization is None and account is not None:
+        organization = getattr(account, "organization", None)
+    return Event.objects.create(
+        type=event_type,
+        category=category_of(event_type),
+        account=account,
+        organization=organization,
+        actor=actor,
+        result=result,
+        reason=reason,
+        ip=ip,
+        metadata=metadata or {},
+    )

@@ -1,0 +1,100 @@
+"""Batched row writers: COPY on PostgreSQL, executemany on SQLite.
+
+Rows arrive as tuples of Python values in the order of a table's declared columns. On
+PostgreSQL psycopg adapts them during COPY; on SQLite they are converted the way Django
+stores each field type (UUIDs as hex, datetimes as naive UTC text).
+"""
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connection, models
+
+
+def _sqlite_converter(field: models.Field) -> Callable[[Any], Any]:
+    kind = field.get_internal_type()
+    if kind == "ForeignKey":
+        kind = field.target_field.get_internal_type()  # type: ignore[attr-defined]
+    if kind == "UUIDField":
+        return lambda v: v.hex if isinstance(v, uuid.UUID) else v
+    if kind == "DateTimeField":
+        def convert_dt(v: Any) -> Any:
+            if isinstance(v, dt.datetime):
+                return v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+            return v
+        return convert_dt
+    if kind == "DateField":
+        return lambda v: v.isoformat() if isinstance(v, dt.date) else v
+    if kind == "BooleanField":
+        return lambda v: int(v) if v is not None else None
+    return lambda v: v
+
+
+class Table:
+    def __init__(self, model: type[models.Model], columns: list[str]) -> None:
+        self.model = model
+        self.name = model._meta.db_table
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        unknown = [c for c in columns if c not in fields]
+        if unknown:
+            raise ValueError(f"{self.name}: unknown columns {unknown}")
+        self.columns = [fields[c].column for c in columns]
+        self.converters = [_sqlite_converter(fields[c]) for c in columns]
+        self.json_positions = [
+            i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)
+        ]
+        self.rows: list[tuple[Any, ...]] = []
+        self.written = 0
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.rows.append(row)
+
+
+class Writer:
+    """Collects rows per table and flushes them in dependency order."""
+
+    def __init__(self) -> None:
+        self.vendor = connection.vendor
+        self.tables: list[Table] = []
+
+    def table(self, model: type[models.Model], columns: list[str]) -> Table:
+        table = Table(model, columns)
+        self.tables.append(table)
+        return table
+
+    def flush(self) -> None:
+        with connection.cursor() as cursor:
+            for table in self.tables:
+                if table.rows:
+                    self._write(cursor, table, table.rows)
+                    table.written += len(table.rows)
+                    table.rows = []
+
+    def _write(self, cursor: Any, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
+        json_positions = table.json_positions
+        if self.vendor == "postgresql":
+            cols = ", ".join(f'"{c}"' for c in table.columns)
+            with cursor.cursor.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+                if json_positions:
+                    for row in rows:
+                        row = list(row)
+                        for i in json_positions:
+                            row[i] = json.dumps(row[i])
+                        copy.write_row(row)
+                else:
+                    for row in rows:
+                        copy.write_row(row)
+        else:
+            cols = ", ".join(f'"{c}"' for c in table.columns)
+            marks = ", ".join("?" for _ in table.columns)
+            converters = table.converters
+            converted = []
+            for row in rows:
+                values = [conv(v) for conv, v in zip(converters, row, strict=True)]
+                for i in json_positions:
+                    values[i] = json.dumps(values[i])
+                converted.append(values)
+            cursor.executemany(f'INSERT INTO "{table.name}" ({cols}) VALUES ({marks})', converted)

@@ -1,0 +1,121 @@
+"""Invitations and bulk import jobs."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orgdesk.core.models import BaseModel
+
+
+class Invitation(BaseModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("email address"))
+    given_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150, blank=True)
+    application = models.ForeignKey(
+        "organizations.Application", verbose_name=_("client"), on_delete=models.PROTECT
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    last_sent = models.DateTimeField(_("last sent"), default=timezone.now)
+    expires = models.DateTimeField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    accepted_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    groups = models.ManyToManyField("accounts.Group", blank=True)
+    roles = models.ManyToManyField("access.OrgRole", blank=True)
+    locale = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [
+            # One live invitation per address and organization.
+            models.UniqueConstraint(
+                "organization", Lower("email"),
+                condition=models.Q(status="pending"),
+                name="invitation_pending_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-last_sent", "id"], name="invitation_org_sent"),
+            models.Index(Lower("email"), name="invitation_email_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.PENDING and self.expires <= timezone.now()
+
+
+class ImportJob(BaseModel):
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        VALIDATED = "validated", _("Validated")
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    kind = models.CharField(max_length=32, default="bulk_invite")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    options = models.JSONField(default=dict, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    succeeded_rows = models.PositiveIntegerField(default=0)
+    failed_rows = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename}"
+
+
+class ImportRow(models.Model):
+    """One input row and its outcome: the unit of idempotent, resumable processing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        INVALID = "invalid", _("Invalid")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField()
+    data = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField(max_length=500, blank=True)
+    invitation = models.ForeignKey(Invitation, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="import_row_unique")
+        ]
+        indexes = [models.Index(fields=["job", "status", "number"], name="import_row_status")]
+
+    def __str__(self) -> str:
+        return f"row {self.number}"

@@ -1,0 +1,135 @@
+"""Applications and the organization tree."""
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from orgdesk.core.ids import new_key
+from orgdesk.core.models import BaseModel
+
+PATH_SEPARATOR = "/"
+ROUTE_SEPARATOR = " / "
+MAX_DEPTH = 12
+
+PORTAL_CLIENT_ID = "organization-portal"
+
+
+class Application(BaseModel):
+    class Kind(models.TextChoices):
+        PORTAL = "portal", _("Organization portal")
+        WEB = "web", _("Web application")
+        SPA = "spa", _("Single-page application")
+        NATIVE = "native", _("Native application")
+        SERVICE = "service", _("Machine to machine")
+
+    name = models.CharField(_("name"), max_length=200)
+    client_id = models.SlugField(_("client ID"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.WEB)
+    builtin = models.BooleanField(_("built in"), default=False)
+    redirect_uris = models.JSONField(_("redirect URIs"), default=list, blank=True)
+    branding_policy = models.ForeignKey(
+        "branding.BrandingPolicy",
+        verbose_name=_("branding policy"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(BaseModel):
+    """A node of an organization tree.
+
+    `path` is the materialized path of short keys (`/r7k2.../a3.../`) used for subtree queries
+    with a prefix match; `route` is the display path ("Acme / EMEA / France"). Both are
+    rewritten for the whole subtree by organizations.actions when a node moves or is renamed.
+    The tree's root is the identity-store tenant: `root` points at it (itself for a root).
+    """
+
+    key = models.CharField(max_length=16, unique=True, default=new_key, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    root = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    path = models.CharField(max_length=255, editable=False)
+    route = models.CharField(max_length=2000, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="organizations",
+    )
+    # Only read on a root: identifiers unique across the whole tree, which is what makes a
+    # single search across the hierarchy meaningful.
+    hierarchy_unique_identifiers = models.BooleanField(
+        _("identifiers unique across the hierarchy"), default=True
+    )
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["path"], name="organization_path_unique"),
+            models.UniqueConstraint(
+                "parent", Lower("slug"), name="organization_slug_unique_per_parent"
+            ),
+            models.UniqueConstraint(
+                Lower("slug"),
+                condition=models.Q(parent__isnull=True),
+                name="organization_root_slug_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(depth__gte=0) & models.Q(depth__lt=MAX_DEPTH),
+                name="organization_depth_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["root", "path"], name="organization_root_path"),
+            models.Index(Lower("route"), name="organization_route_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return self.route or self.name
+
+    @property
+    def is_root(self) -> bool:
+        return self.parent_id is None
+
+    @property
+    def identity_store_id(self):  # type: ignore[no-untyped-def]
+        """The scope in which this organization's account identifiers must be unique."""
+        return self.root_id if self.root_hierarchy_unique() else self.id
+
+    def root_hierarchy_unique(self) -> bool:
+        if self.parent_id is None:
+            return self.hierarchy_unique_identifiers
+        return Organization.objects.values_list("hierarchy_unique_identifiers", flat=True).get(
+            pk=self.root_id
+        )
+
+    def subtree(self) -> models.QuerySet["Organization"]:
+        return Organization.objects.filter(path__startswith=self.path)
+
+    def ancestors(self) -> models.QuerySet["Organization"]:
+        keys = [k for k in self.path.split(PATH_SEPARATOR) if k][:-1]
+        return Organization.objects.filter(key__in=keys).order_by("depth")

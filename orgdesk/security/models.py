@@ -1,0 +1,69 @@
+"""Authenticators and customer sessions."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orgdesk.core.fields import EncryptedTextField
+from orgdesk.core.models import BaseModel
+
+
+class Authenticator(BaseModel):
+    class Type(models.TextChoices):
+        TOTP = "totp", _("Authenticator app (TOTP)")
+        PASSKEY = "passkey", _("Passkey")
+        SECURITY_KEY = "security_key", _("Security key")
+        EMAIL_OTP = "email_otp", _("Email one-time code")
+        SMS_OTP = "sms_otp", _("SMS one-time code")
+        RECOVERY_CODES = "recovery_codes", _("Recovery codes")
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authenticators"
+    )
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    label = models.CharField(_("authenticator"), max_length=200)
+    # Where a code goes (email, phone) or a credential id; shown to admins.
+    identifier = models.CharField(max_length=255, blank=True)
+    # TOTP seed or hashed recovery codes: encrypted at rest.
+    secret = EncryptedTextField(blank=True)
+    # WebAuthn public credential data (public key, sign count, transports): not secret.
+    credential = models.JSONField(default=dict, blank=True)
+    confirmed = models.BooleanField(default=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-created"], name="authenticator_account")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CustomerSession(BaseModel):
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_sessions"
+    )
+    application = models.ForeignKey(
+        "organizations.Application", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    user_agent = models.TextField(blank=True)
+    device = models.CharField(_("device"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    city = models.CharField(max_length=150, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    last_activity = models.DateTimeField(_("last activity"), default=timezone.now)
+    expires = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "-last_activity"], name="session_account_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.ip}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires > timezone.now()

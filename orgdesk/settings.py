@@ -1,0 +1,173 @@
+"""One settings module, configured from ORGDESK_* environment variables.
+
+Embedded defaults run the demo on SQLite under ./var; production mode (ORGDESK_DEBUG unset or
+false, ORGDESK_ENV=production) refuses to start without ORGDESK_SECRET_KEY.
+"""
+
+import os
+from pathlib import Path
+
+from orgdesk.config import ConfigError, env_bool, env_list, parse_database_url, parse_email_url
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("ORGDESK_VAR_DIR", Path.cwd() / "var")).resolve()
+
+DEBUG = env_bool("ORGDESK_DEBUG", default=False)
+PRODUCTION = os.environ.get("ORGDESK_ENV", "development").lower() == "production"
+
+SECRET_KEY = os.environ.get("ORGDESK_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ConfigError("ORGDESK_SECRET_KEY must be set when ORGDESK_ENV=production")
+    # Development only: a fixed key keeps demo sessions valid across restarts.
+    SECRET_KEY = "orgdesk-development-key-not-for-production"  # noqa: S105
+elif PRODUCTION and len(SECRET_KEY) < 32:
+    raise ConfigError("ORGDESK_SECRET_KEY must be at least 32 characters in production")
+
+ALLOWED_HOSTS = env_list("ORGDESK_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("ORGDESK_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "orgdesk.core",
+    "orgdesk.organizations",
+    "orgdesk.accounts",
+    "orgdesk.access",
+    "orgdesk.security",
+    "orgdesk.activity",
+    "orgdesk.notifications",
+    "orgdesk.verification",
+    "orgdesk.consents",
+    "orgdesk.invitations",
+    "orgdesk.branding",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "orgdesk.urls"
+WSGI_APPLICATION = "orgdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": parse_database_url(
+        os.environ.get("ORGDESK_DATABASE_URL", f"sqlite:///{VAR_DIR / 'orgdesk.sqlite3'}")
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.Account"
+AUTHENTICATION_BACKENDS = ["orgdesk.accounts.backends.IdentifierBackend"]
+# Account identifiers are unique per identity-store tree, not globally; sign-in resolves
+# them through IdentifierBackend, so Django's "USERNAME_FIELD must be unique" warning is moot.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+
+PASSWORD_HASHERS = [
+    "orgdesk.accounts.hashers.OwaspArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+REDIS_URL = os.environ.get("ORGDESK_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("ORGDESK_CACHE_PREFIX", "orgdesk"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("ORGDESK_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+EMAIL_CONFIG = parse_email_url(
+    os.environ.get("ORGDESK_EMAIL_URL", f"file://{VAR_DIR / 'outbox'}")
+)
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = os.environ.get("ORGDESK_FROM_EMAIL", "Orgdesk <no-reply@orgdesk.localhost>")
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("ORGDESK_MEDIA_ROOT", VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = int(os.environ.get("ORGDESK_HSTS_SECONDS", "31536000"))
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Key material for secrets stored encrypted at rest (authenticator seeds). Defaults to a key
+# derived from SECRET_KEY; set ORGDESK_ENCRYPTION_KEY to rotate independently.
+ENCRYPTION_KEY = os.environ.get("ORGDESK_ENCRYPTION_KEY", "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("ORGDESK_LOG_LEVEL", "WARNING")},
+}
