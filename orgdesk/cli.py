@@ -178,8 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--brand", action="store_true", help="a brand admin (Admin Console)")
     who.add_argument("--org", help="organization id or full route, e.g. 'Acme / EMEA'")
     p.add_argument("--role", help="role slug or name, with --org (e.g. admin)")
-    p.add_argument("--home", help="the account's home organization if not --org "
-                                  "(a cross-organization grant)")
+    p.add_argument(
+        "--home", help="the account's home organization if not --org (a cross-organization grant)"
+    )
     p.set_defaults(func=cmd_createadmin)
 
     p = sub.add_parser("serve", help="run the web server (gunicorn)")

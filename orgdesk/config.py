@@ -54,7 +54,7 @@ def parse_database_url(url: str) -> dict[str, Any]:
             "Orgdesk runs on sqlite and postgres"
         )
     if engine.endswith("sqlite3"):
-        if not config.get("NAME"):
+        if not config.get("NAME") or config["NAME"] == ":memory:":
             raise ConfigError("ORGDESK_DATABASE_URL for SQLite needs a file path: sqlite:///path")
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
@@ -93,8 +93,14 @@ def parse_email_url(url: str) -> dict[str, Any]:
         parsed = dj_email_url.parse(url)
     except Exception as exc:
         raise ConfigError(f"ORGDESK_EMAIL_URL is malformed: {exc}") from None
-    out = {key if key.startswith("EMAIL_") else f"EMAIL_{key}": value
-           for key, value in parsed.items() if value not in (None, "")}
-    if out.get("EMAIL_BACKEND", "").endswith("smtp.EmailBackend") and not out.get("EMAIL_HOST"):
-        raise ConfigError("ORGDESK_EMAIL_URL for SMTP needs a host: smtp://user:pass@host:587")
+    out = {
+        key if key.startswith("EMAIL_") else f"EMAIL_{key}": value
+        for key, value in parsed.items()
+        if value not in (None, "")
+    }
+    if "EMAIL_BACKEND" not in out:
+        raise ConfigError(
+            f"ORGDESK_EMAIL_URL scheme {url.split(':')[0]!r} is not supported "
+            "(smtp, submission, console, file, memory)"
+        )
     return out

@@ -41,17 +41,28 @@ def _admin_plan() -> list[dict[str, Any]]:
     ]
     domain = f"{first.slug[:30]}.example"
     for slug, name, local in roles:
-        plan.append({"email": f"{local}@{domain}", "name": name, "org": first.route,
-                     "role": slug})
+        plan.append({"email": f"{local}@{domain}", "name": name, "org": first.route, "role": slug})
     regions = list(Organization.objects.filter(parent=first).order_by("path"))
     if len(regions) >= 2:
         home = Organization.objects.filter(parent=regions[0]).order_by("path").first() or regions[0]
-        plan.append({"email": f"cross.grant@{domain}", "name": "Cora Cross",
-                     "org": regions[1].route, "home": home.route,
-                     "role": "organization-manager"})
+        plan.append(
+            {
+                "email": f"cross.grant@{domain}",
+                "name": "Cora Cross",
+                "org": regions[1].route,
+                "home": home.route,
+                "role": "organization-manager",
+            }
+        )
     for root in roots[1:]:
-        plan.append({"email": f"admin@{root.slug[:30]}.example", "name": "Tree Admin",
-                     "org": root.route, "role": "admin"})
+        plan.append(
+            {
+                "email": f"admin@{root.slug[:30]}.example",
+                "name": "Tree Admin",
+                "org": root.route,
+                "role": "admin",
+            }
+        )
     return plan
 
 
@@ -62,12 +73,19 @@ def seed(accounts: int = 5000) -> list[dict[str, Any]]:
 
     call_command("migrate", interactive=False, verbosity=0)
     if not Organization.objects.exists():
-        print(f"Generating demo data: {accounts:,} accounts, {DEMO_ORGS} organizations…",
-              flush=True)
+        print(
+            f"Generating demo data: {accounts:,} accounts, {DEMO_ORGS} organizations…", flush=True
+        )
         orgs = min(DEMO_ORGS, accounts)
-        report = generate(Plan(accounts=accounts, orgs=orgs, depth=DEMO_DEPTH,
-                               trees=min(DEMO_TREES, max(1, orgs // DEMO_DEPTH)),
-                               seed=DEMO_SEED))
+        report = generate(
+            Plan(
+                accounts=accounts,
+                orgs=orgs,
+                depth=DEMO_DEPTH,
+                trees=min(DEMO_TREES, max(1, orgs // DEMO_DEPTH)),
+                seed=DEMO_SEED,
+            )
+        )
         print(f"  done in {report.seconds:.1f} s", flush=True)
     path = _signins_file()
     saved: dict[str, str] = {}
@@ -76,9 +94,13 @@ def seed(accounts: int = 5000) -> list[dict[str, Any]]:
     signins = []
     for entry in _admin_plan():
         password = saved.get(entry["email"]) or secrets.token_urlsafe(12)
-        account, _created = create_admin(
-            email=entry["email"], password=password, brand=entry.get("brand", False),
-            org_ref=entry.get("org"), role_ref=entry.get("role"), home_ref=entry.get("home"),
+        create_admin(
+            email=entry["email"],
+            password=password,
+            brand=entry.get("brand", False),
+            org_ref=entry.get("org"),
+            role_ref=entry.get("role"),
+            home_ref=entry.get("home"),
             name=entry["name"],
         )
         signins.append({**entry, "password": password})

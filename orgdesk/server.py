@@ -9,9 +9,13 @@ def serve(*, host: str, port: int, workers: int = 2) -> None:
     sys.argv = [
         "gunicorn",
         "orgdesk.wsgi:application",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--access-logfile", "-",
-        "--graceful-timeout", "10",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
     ]
     run()

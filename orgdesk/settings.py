@@ -98,8 +98,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -122,9 +124,7 @@ TASKS = {
     }
 }
 
-EMAIL_CONFIG = parse_email_url(
-    os.environ.get("ORGDESK_EMAIL_URL", f"file://{VAR_DIR / 'outbox'}")
-)
+EMAIL_CONFIG = parse_email_url(os.environ.get("ORGDESK_EMAIL_URL", f"file://{VAR_DIR / 'outbox'}"))
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = os.environ.get("ORGDESK_FROM_EMAIL", "Orgdesk <no-reply@orgdesk.localhost>")
 

@@ -29,13 +29,16 @@ def grant_role(
             "store (the same organization tree)."
         )
     assignment, created = RoleAssignment.objects.get_or_create(
-        account=account, organization=organization, role=role,
+        account=account,
+        organization=organization,
+        role=role,
         defaults={"granted_by": actor if getattr(actor, "pk", None) else None},
     )
     if created:
         meta = {"role": role.slug, "organization": str(organization.pk)}
         if reason:
             meta["reason"] = reason
-        record("role.granted", account=account, organization=organization, actor=actor,
-               metadata=meta)
+        record(
+            "role.granted", account=account, organization=organization, actor=actor, metadata=meta
+        )
     return assignment, created

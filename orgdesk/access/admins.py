@@ -56,9 +56,16 @@ def create_admin(
             existing.save(update_fields=["password", "is_staff", "updated"])
             return existing, False
         try:
-            account = create_account(actor=None, organization=None, password=password,
-                                     is_staff=True, email=email, email_verified=True,
-                                     given_name=given, family_name=family)
+            account = create_account(
+                actor=None,
+                organization=None,
+                password=password,
+                is_staff=True,
+                email=email,
+                email_verified=True,
+                given_name=given,
+                family_name=family,
+            )
         except ValidationError as exc:
             raise AdminError(_messages(exc)) from None
         return account, True
@@ -81,9 +88,15 @@ def create_admin(
         account = existing
     else:
         try:
-            account = create_account(actor=None, organization=home, password=password,
-                                     email=email, email_verified=True, given_name=given,
-                                     family_name=family)
+            account = create_account(
+                actor=None,
+                organization=home,
+                password=password,
+                email=email,
+                email_verified=True,
+                given_name=given,
+                family_name=family,
+            )
         except ValidationError as exc:
             raise AdminError(_messages(exc)) from None
     try:

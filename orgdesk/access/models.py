@@ -38,7 +38,10 @@ class RoleAssignment(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+        db_index=False,
     )
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.CASCADE, related_name="role_assignments"

@@ -10,9 +10,22 @@ from orgdesk.activity.recorder import record
 from orgdesk.organizations.models import Organization
 
 PROFILE_FIELDS = {
-    "username", "email", "email_verified", "phone", "phone_verified", "given_name",
-    "family_name", "display_name", "birthdate", "street", "city", "region", "postal_code",
-    "country", "locale", "attributes",
+    "username",
+    "email",
+    "email_verified",
+    "phone",
+    "phone_verified",
+    "given_name",
+    "family_name",
+    "display_name",
+    "birthdate",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "locale",
+    "attributes",
 }
 
 
@@ -54,6 +67,10 @@ def create_account(
 def set_password(*, actor: Any, account: Account, password: str, reason: str = "") -> Account:
     account.set_password(password)
     account.save(update_fields=["password", "updated"])
-    record("account.password_set", account=account, actor=actor,
-           metadata={"reason": reason} if reason else {})
+    record(
+        "account.password_set",
+        account=account,
+        actor=actor,
+        metadata={"reason": reason} if reason else {},
+    )
     return account

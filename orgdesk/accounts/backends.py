@@ -10,8 +10,12 @@ from orgdesk.accounts.models import Account
 
 class IdentifierBackend(BaseBackend):
     def authenticate(  # type: ignore[override]
-        self, request: Any, identifier: str | None = None, password: str | None = None,
-        store: Any = None, **kwargs: Any
+        self,
+        request: Any,
+        identifier: str | None = None,
+        password: str | None = None,
+        store: Any = None,
+        **kwargs: Any,
     ) -> Account | None:
         identifier = identifier or kwargs.get("username") or kwargs.get("email")
         if not identifier or not password:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from orgdesk.core.models import BaseModel
 
 NOT_BLANK = {"email": ~Q(email=""), "username": ~Q(username=""), "phone": ~Q(phone="")}
+# E.164 phones have no case: a plain column keeps `phone = …` lookups on the index.
+IDENTIFIER_EXPR = {"email": Lower("email"), "username": Lower("username"), "phone": F("phone")}
 
 
 class AccountManager(BaseUserManager["Account"]):
@@ -55,6 +57,7 @@ class Account(AbstractBaseUser, BaseModel):
         null=True,
         blank=True,
         related_name="accounts",
+        db_index=False,  # the (organization, …) composite indexes serve it
     )
     store = models.UUIDField(null=True, blank=True, editable=False)
 
@@ -97,14 +100,17 @@ class Account(AbstractBaseUser, BaseModel):
         constraints = [
             *[
                 models.UniqueConstraint(
-                    Lower(field), "store", condition=cond & Q(store__isnull=False),
+                    IDENTIFIER_EXPR[field],
+                    "store",
+                    condition=cond & Q(store__isnull=False),
                     name=f"account_{field}_unique_in_store",
                 )
                 for field, cond in NOT_BLANK.items()
             ],
             *[
                 models.UniqueConstraint(
-                    Lower(field), condition=cond & Q(store__isnull=True),
+                    IDENTIFIER_EXPR[field],
+                    condition=cond & Q(store__isnull=True),
                     name=f"account_{field}_unique_brand",
                 )
                 for field, cond in NOT_BLANK.items()
@@ -130,9 +136,8 @@ class Account(AbstractBaseUser, BaseModel):
             ),
             models.Index(fields=["organization", "status", "id"], name="account_org_status"),
             models.Index(fields=["organization", "-created", "id"], name="account_org_created"),
-            models.Index(Lower("email"), name="account_email_lower"),
-            models.Index(Lower("username"), name="account_username_lower"),
-            models.Index(fields=["phone"], name="account_phone"),
+            # Equality on lower(email), lower(username) and phone is served by the unique
+            # constraints; PostgreSQL adds prefix and trigram indexes (migration 0003).
             models.Index(Lower("family_name"), name="account_family_name_lower"),
             models.Index(Lower("given_name"), name="account_given_name_lower"),
         ]
@@ -183,7 +188,9 @@ class ExternalIdentity(BaseModel):
         SOCIAL = "social", _("Social")
         ENTERPRISE = "enterprise", _("Enterprise")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="identities")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="identities", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     provider = models.CharField(_("provider"), max_length=64)  # google, apple, saml:acme…
     subject = models.CharField(max_length=255)
@@ -193,9 +200,7 @@ class ExternalIdentity(BaseModel):
     class Meta:
         verbose_name_plural = "external identities"
         constraints = [
-            models.UniqueConstraint(
-                fields=["provider", "subject"], name="external_identity_unique"
-            )
+            models.UniqueConstraint(fields=["provider", "subject"], name="external_identity_unique")
         ]
         indexes = [models.Index(fields=["account", "provider"], name="external_identity_acct")]
 
@@ -222,8 +227,12 @@ class Group(BaseModel):
 
 class GroupMembership(models.Model):
     id = models.BigAutoField(primary_key=True)
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -38,11 +38,10 @@ def clean_identifiers(account: Any) -> None:
             validate_email(account.email)
         except ValidationError:
             errors.setdefault("email", []).append(_("Enter a valid email address."))
-    if account.username:
-        if any(ch not in USERNAME_ALLOWED for ch in account.username.lower()):
-            errors.setdefault("username", []).append(
-                _("Usernames may contain letters, digits and . _ - @ + only.")
-            )
+    if account.username and any(ch not in USERNAME_ALLOWED for ch in account.username.lower()):
+        errors.setdefault("username", []).append(
+            _("Usernames may contain letters, digits and . _ - @ + only.")
+        )
     if account.phone:
         try:
             account.phone = normalize_phone(account.phone)
@@ -64,8 +63,8 @@ def identifier_conflicts(account: Any) -> dict[str, list[str]]:
 
     out: dict[str, list[str]] = {}
     store = account.organization.identity_store_id if account.organization_id else None
-    scope = Account.objects.filter(store=store) if store else Account.objects.filter(
-        store__isnull=True
+    scope = (
+        Account.objects.filter(store=store) if store else Account.objects.filter(store__isnull=True)
     )
     scope = scope.exclude(pk=account.pk)
     for field in ("email", "username", "phone"):

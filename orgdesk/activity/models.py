@@ -50,6 +50,7 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # covered by the (…, ts) indexes below
         null=True,
         blank=True,
         related_name="events",
@@ -58,6 +59,7 @@ class Event(models.Model):
         "organizations.Organization",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # covered by the (…, ts) indexes below
         null=True,
         blank=True,
         related_name="events",
@@ -71,6 +73,7 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # internal; no screen lists events by actor yet
         null=True,
         blank=True,
         related_name="+",

@@ -35,9 +35,7 @@ class OrganizationBranding(BaseModel):
         "organizations.Organization", on_delete=models.CASCADE, related_name="branding"
     )
     logo = models.ImageField(upload_to="branding/orgs/", blank=True)
-    background_color = models.CharField(
-        max_length=7, blank=True, validators=[hex_colour]
-    )
+    background_color = models.CharField(max_length=7, blank=True, validators=[hex_colour])
     header_style = models.CharField(
         max_length=10, choices=HeaderStyle.choices, default=HeaderStyle.LIGHT
     )

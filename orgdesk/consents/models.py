@@ -26,7 +26,10 @@ class ConsentPolicy(BaseModel):
 
 class ConsentRecord(BaseModel):
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="consents",
+        db_index=False,
     )
     policy = models.ForeignKey(ConsentPolicy, on_delete=models.PROTECT)
     granted_at = models.DateTimeField(_("granted"))

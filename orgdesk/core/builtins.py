@@ -7,21 +7,56 @@ from django.db import transaction
 
 NOTIFICATION_TEMPLATES = [
     # code, name, channel, subject, body, expires_after (minutes)
-    ("password_reset", "Password reset", "email", "Reset your password",
-     "Follow this link to choose a new password: {link}", 60),
-    ("set_password", "Set your password", "email", "Set your password",
-     "Your account is ready. Choose a password here: {link}", 60 * 24 * 3),
-    ("email_verification", "Email verification", "email", "Verify your email address",
-     "Confirm your address with this link: {link}", 60 * 24),
-    ("email_otp", "Email one-time code", "email", "Your sign-in code",
-     "Your code is {code}.", 10),
+    (
+        "password_reset",
+        "Password reset",
+        "email",
+        "Reset your password",
+        "Follow this link to choose a new password: {link}",
+        60,
+    ),
+    (
+        "set_password",
+        "Set your password",
+        "email",
+        "Set your password",
+        "Your account is ready. Choose a password here: {link}",
+        60 * 24 * 3,
+    ),
+    (
+        "email_verification",
+        "Email verification",
+        "email",
+        "Verify your email address",
+        "Confirm your address with this link: {link}",
+        60 * 24,
+    ),
+    ("email_otp", "Email one-time code", "email", "Your sign-in code", "Your code is {code}.", 10),
     ("sms_otp", "SMS one-time code", "sms", "", "Your code is {code}.", 5),
-    ("mfa_enrolment", "MFA enrolment", "email", "Finish setting up sign-in security",
-     "Set up your authenticator here: {link}", 60 * 24),
-    ("invitation", "Invitation", "email", "You are invited to {organization}",
-     "Join {organization}: {link}", 60 * 24 * 7),
-    ("account_disabled", "Account disabled", "email", "Your account was disabled",
-     "Your account was disabled by an administrator.", None),
+    (
+        "mfa_enrolment",
+        "MFA enrolment",
+        "email",
+        "Finish setting up sign-in security",
+        "Set up your authenticator here: {link}",
+        60 * 24,
+    ),
+    (
+        "invitation",
+        "Invitation",
+        "email",
+        "You are invited to {organization}",
+        "Join {organization}: {link}",
+        60 * 24 * 7,
+    ),
+    (
+        "account_disabled",
+        "Account disabled",
+        "email",
+        "Your account was disabled",
+        "Your account was disabled by an administrator.",
+        None,
+    ),
 ]
 
 
@@ -34,7 +69,7 @@ def ensure_builtins(**_: Any) -> None:
 
     with transaction.atomic():
         policy, _created = BrandingPolicy.objects.get_or_create(name="Default")
-        portal, _created = Application.objects.get_or_create(
+        Application.objects.get_or_create(
             client_id=PORTAL_CLIENT_ID,
             defaults={
                 "name": "Organization Portal",

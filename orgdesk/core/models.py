@@ -19,3 +19,19 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class SuspendedIndex(models.Model):
+    """A secondary index the generator dropped for a bulk load and must build again.
+
+    Kept in the database itself, in the same transaction as the drop, so a run killed half-way
+    leaves a record that the next `orgdesk generate` rebuilds from before it starts.
+    """
+
+    name = models.CharField(max_length=200, primary_key=True)
+    table = models.CharField(max_length=200)
+    definition = models.TextField()
+    suspended_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name

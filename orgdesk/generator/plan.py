@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 MAX_ACCOUNTS = 50_000_000
 MAX_DEPTH = 12
+MAX_SEED = 65_535  # the seed keys the generated ids' high bits (see Generator.uuid)
 
 
 class GenerateError(ValueError):
@@ -25,7 +26,8 @@ class Plan:
             hour=0, minute=0, second=0, microsecond=0
         )
     )
-    customer_password_hash: str = "!"  # unusable: generated customers cannot sign in
+    # An unusable hash: generated customers cannot sign in.
+    customer_password_hash: str = "!"  # noqa: S105
 
     def check(self) -> "Plan":
         if self.accounts < 1:
@@ -59,8 +61,8 @@ class Plan:
             raise GenerateError(
                 f"--events-per-account must be between 0 and 1000 (got {self.events_per_account})"
             )
-        if self.seed < 0:
-            raise GenerateError(f"--seed must be zero or positive (got {self.seed})")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise GenerateError(f"--seed must be between 0 and {MAX_SEED} (got {self.seed})")
         if self.batch_size < 1:
             raise GenerateError("--batch-size must be at least 1")
         return self

@@ -61,12 +61,36 @@ USER_AGENTS = [
 ]
 
 GROUP_NAMES = [
-    "Sales", "Support", "Finance", "Operations", "Managers", "Contractors", "Engineering",
-    "Marketing", "Purchasing", "Logistics", "Store staff", "Partners", "Executives", "Legal",
+    "Sales",
+    "Support",
+    "Finance",
+    "Operations",
+    "Managers",
+    "Contractors",
+    "Engineering",
+    "Marketing",
+    "Purchasing",
+    "Logistics",
+    "Store staff",
+    "Partners",
+    "Executives",
+    "Legal",
 ]
 REGION_NAMES = [
-    "EMEA", "Americas", "APAC", "Nordics", "DACH", "Benelux", "Iberia", "North America",
-    "Latin America", "UK & Ireland", "France", "Italy", "Central Europe", "Middle East",
+    "EMEA",
+    "Americas",
+    "APAC",
+    "Nordics",
+    "DACH",
+    "Benelux",
+    "Iberia",
+    "North America",
+    "Latin America",
+    "UK & Ireland",
+    "France",
+    "Italy",
+    "Central Europe",
+    "Middle East",
 ]
 PASSKEY_LABELS = ["iCloud Keychain", "Google Password Manager", "Windows Hello", "1Password"]
 SECURITY_KEY_LABELS = ["YubiKey 5 NFC", "YubiKey 5C", "Google Titan Key", "Feitian ePass"]
@@ -91,6 +115,7 @@ class LocalePool:
     def phone(self, sequence: int) -> str:
         span = 10**self.phone_digits - self.phone_low
         return f"{self.phone_prefix}{self.phone_low + sequence % span:0{self.phone_digits}d}"
+
     first_names: list[str]
     last_names: list[str]
     streets: list[str]

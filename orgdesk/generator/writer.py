@@ -7,11 +7,13 @@ stores each field type (UUIDs as hex, datetimes as naive UTC text).
 
 import datetime as dt
 import json
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 
 def _sqlite_converter(field: models.Field) -> Callable[[Any], Any]:
@@ -21,10 +23,12 @@ def _sqlite_converter(field: models.Field) -> Callable[[Any], Any]:
     if kind == "UUIDField":
         return lambda v: v.hex if isinstance(v, uuid.UUID) else v
     if kind == "DateTimeField":
+
         def convert_dt(v: Any) -> Any:
             if isinstance(v, dt.datetime):
                 return v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
             return v
+
         return convert_dt
     if kind == "DateField":
         return lambda v: v.isoformat() if isinstance(v, dt.date) else v
@@ -54,24 +58,93 @@ class Table:
 
 
 class Writer:
-    """Collects rows per table and flushes them in dependency order."""
+    """Collects rows per table and flushes them in dependency order.
 
-    def __init__(self) -> None:
+    Flushes run on a background thread with its own database connection, so Python builds
+    the next batch while the database ingests the previous one (two cores: one each). At most
+    one batch waits in the queue, which bounds memory.
+    """
+
+    def __init__(self, *, threaded: bool = True) -> None:
+        self.threaded = threaded
         self.vendor = connection.vendor
         self.tables: list[Table] = []
+        self._queue: queue.Queue[list[tuple[Table, list[tuple[Any, ...]]]] | None] = queue.Queue(
+            maxsize=1
+        )
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
 
     def table(self, model: type[models.Model], columns: list[str]) -> Table:
         table = Table(model, columns)
         self.tables.append(table)
         return table
 
+    def _run(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                # Losing the last batches on a crash is fine for synthetic data.
+                if self.vendor == "postgresql":
+                    cursor.execute("SET synchronous_commit = off")
+                else:
+                    cursor.execute("PRAGMA synchronous = OFF")
+                    cursor.execute("PRAGMA cache_size = -64000")
+            while True:
+                work = self._queue.get()
+                if work is None:
+                    return
+                if self._error is not None:
+                    continue
+                with transaction.atomic(), connection.cursor() as cursor:
+                    for table, rows in work:
+                        self._write(cursor, table, rows)
+        except BaseException as exc:  # surfaced to the caller by flush()/close()
+            self._error = exc
+            while self._queue.get() is not None:
+                pass
+        finally:
+            connection.close()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
     def flush(self) -> None:
-        with connection.cursor() as cursor:
-            for table in self.tables:
-                if table.rows:
-                    self._write(cursor, table, table.rows)
-                    table.written += len(table.rows)
-                    table.rows = []
+        """Hand the collected rows to the writer thread (waits while it is a batch behind)."""
+        self._raise_if_failed()
+        if self._thread is None and self.threaded:
+            self._thread = threading.Thread(target=self._run, name="generator-writer", daemon=True)
+            self._thread.start()
+        work = []
+        for table in self.tables:
+            if table.rows:
+                work.append((table, table.rows))
+                table.written += len(table.rows)
+                table.rows = []
+        if work and self.threaded:
+            self._queue.put(work)
+        elif work:
+            with transaction.atomic(), connection.cursor() as cursor:
+                for table, rows in work:
+                    self._write(cursor, table, rows)
+
+    def abort(self) -> None:
+        """Stop the writer thread after a failure elsewhere; queued rows are dropped."""
+        if self._thread is not None:
+            self._error = self._error or RuntimeError("aborted")
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+            self._error = None
+
+    def close(self) -> None:
+        """Wait until everything handed over is committed; re-raise a writer failure."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise_if_failed()
 
     def _write(self, cursor: Any, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
         json_positions = table.json_positions

@@ -29,11 +29,17 @@ class Invitation(BaseModel):
     last_sent = models.DateTimeField(_("last sent"), default=timezone.now)
     expires = models.DateTimeField()
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     accepted_account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -45,7 +51,8 @@ class Invitation(BaseModel):
         constraints = [
             # One live invitation per address and organization.
             models.UniqueConstraint(
-                "organization", Lower("email"),
+                "organization",
+                Lower("email"),
                 condition=models.Q(status="pending"),
                 name="invitation_pending_unique",
             )
@@ -112,9 +119,7 @@ class ImportRow(models.Model):
     invitation = models.ForeignKey(Invitation, on_delete=models.SET_NULL, null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["job", "number"], name="import_row_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="import_row_unique")]
         indexes = [models.Index(fields=["job", "status", "number"], name="import_row_status")]
 
     def __str__(self) -> str:

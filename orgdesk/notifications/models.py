@@ -43,6 +43,7 @@ class Notification(models.Model):
         null=True,
         blank=True,
         related_name="notifications",
+        db_index=False,
     )
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.CASCADE, null=True, blank=True

@@ -75,8 +75,9 @@ def create_organization(
     return org
 
 
-def _rewrite_subtree(old_path: str, new_path: str, old_route: str, new_route: str,
-                     depth_delta: int, new_root_id: Any) -> int:
+def _rewrite_subtree(
+    old_path: str, new_path: str, old_route: str, new_route: str, depth_delta: int, new_root_id: Any
+) -> int:
     # Substr is 1-based: keep everything after the old prefix.
     return Organization.objects.filter(path__startswith=old_path).update(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
@@ -96,8 +97,12 @@ def rename_organization(*, actor: Any, organization: Organization, name: str) ->
     _rewrite_subtree(org.path, org.path, old_route, new_route, 0, org.root_id)
     Organization.objects.filter(pk=org.pk).update(name=name)
     org.refresh_from_db()
-    record("organization.renamed", organization=org, actor=actor,
-           metadata={"from": old_route, "to": new_route})
+    record(
+        "organization.renamed",
+        organization=org,
+        actor=actor,
+        metadata={"from": old_route, "to": new_route},
+    )
     return org
 
 
@@ -140,8 +145,9 @@ def move_organization(
     org_ids = list(subtree.values_list("id", flat=True))
     try:
         with transaction.atomic():
-            _rewrite_subtree(old_path, new_path, old_route, new_route,
-                             new_depth - org.depth, new_root)
+            _rewrite_subtree(
+                old_path, new_path, old_route, new_route, new_depth - org.depth, new_root
+            )
             Organization.objects.filter(pk=org.pk).update(parent=new_parent)
             if new_root != old_root:
                 _reassign_stores(Account, org_ids, new_root)
@@ -151,15 +157,21 @@ def move_organization(
             "hierarchy; nothing was moved."
         ) from None
     org.refresh_from_db()
-    record("organization.moved", organization=org, actor=actor,
-           metadata={"from": old_route, "to": new_route})
+    record(
+        "organization.moved",
+        organization=org,
+        actor=actor,
+        metadata={"from": old_route, "to": new_route},
+    )
     return org
 
 
 def _reassign_stores(account_model: Any, org_ids: list[Any], root_id: Any) -> None:
-    unique = Organization.objects.filter(pk=root_id).values_list(
-        "hierarchy_unique_identifiers", flat=True
-    ).get()
+    unique = (
+        Organization.objects.filter(pk=root_id)
+        .values_list("hierarchy_unique_identifiers", flat=True)
+        .get()
+    )
     accounts = account_model.objects.filter(organization_id__in=org_ids)
     if unique:
         accounts.update(store=root_id)
@@ -186,8 +198,12 @@ def set_hierarchy_uniqueness(*, actor: Any, root: Organization, enabled: bool) -
             "uniqueness across the hierarchy cannot be enabled until they differ."
         ) from None
     root.refresh_from_db()
-    record("organization.uniqueness_changed", organization=root, actor=actor,
-           metadata={"enabled": enabled})
+    record(
+        "organization.uniqueness_changed",
+        organization=root,
+        actor=actor,
+        metadata={"enabled": enabled},
+    )
     return root
 
 

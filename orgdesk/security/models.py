@@ -19,7 +19,10 @@ class Authenticator(BaseModel):
         RECOVERY_CODES = "recovery_codes", _("Recovery codes")
 
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authenticators"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="authenticators",
+        db_index=False,
     )
     type = models.CharField(_("type"), max_length=20, choices=Type.choices)
     label = models.CharField(_("authenticator"), max_length=200)
@@ -41,7 +44,10 @@ class Authenticator(BaseModel):
 
 class CustomerSession(BaseModel):
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_sessions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="customer_sessions",
+        db_index=False,
     )
     application = models.ForeignKey(
         "organizations.Application", on_delete=models.SET_NULL, null=True, blank=True

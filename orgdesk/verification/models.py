@@ -32,7 +32,10 @@ class VerificationPolicy(BaseModel):
 
 class VerificationResult(BaseModel):
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="verifications",
+        db_index=False,
     )
     policy = models.ForeignKey(VerificationPolicy, on_delete=models.PROTECT)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
@@ -40,7 +43,10 @@ class VerificationResult(BaseModel):
     verified_at = models.DateTimeField(null=True, blank=True)
     manual = models.BooleanField(default=False)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     revoked = models.BooleanField(_("result revoked"), default=False)

@@ -1,0 +1,28 @@
+"""Shared fixtures. The database comes from ORGDESK_DATABASE_URL (see Makefile: every test
+runs once on SQLite and once on PostgreSQL)."""
+
+import pytest
+from django.test import override_settings
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_mail(settings):  # type: ignore[no-untyped-def]
+    # Argon2 at OWASP cost is ~50 ms a hash; tests that check hashing opt back in.
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def argon2_hashing():  # type: ignore[no-untyped-def]
+    with override_settings(PASSWORD_HASHERS=["orgdesk.accounts.hashers.OwaspArgon2PasswordHasher"]):
+        yield
+
+
+@pytest.fixture
+def tree(db):  # type: ignore[no-untyped-def]
+    """Acme / EMEA / France, Acme / EMEA / Germany, Acme / Americas; and Globex (another tree)."""
+    from tests.factories import make_tree
+
+    return make_tree()
