@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -25,9 +26,9 @@ def _setup_django() -> None:
 
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3") and str(db["NAME"]) != ":memory:":
-        from pathlib import Path
-
         Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # WhiteNoise warns about a missing STATIC_ROOT even when it serves from the finders.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 def _check_database() -> None:
@@ -46,6 +47,13 @@ def _positive(value: str) -> int:
         return int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+
+
+def _at_least_one(value: str) -> int:
+    number = _positive(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is less than 1")
+    return number
 
 
 def _port(value: str) -> int:
@@ -186,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the web server (gunicorn)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=8000)
-    p.add_argument("--workers", type=_positive, default=2)
+    p.add_argument("--workers", type=_at_least_one, default=2)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="run the background task worker")

@@ -46,6 +46,9 @@ class Account(AbstractBaseUser, BaseModel):
     constraints make username, email and phone unique case-insensitively within it.
     """
 
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "organization"
+
     class Status(models.TextChoices):
         ENABLED = "enabled", _("Enabled")
         DISABLED = "disabled", _("Disabled")
@@ -184,6 +187,9 @@ class Account(AbstractBaseUser, BaseModel):
 class ExternalIdentity(BaseModel):
     """A social or enterprise identity linked to an account."""
 
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "account__organization"
+
     class Kind(models.TextChoices):
         SOCIAL = "social", _("Social")
         ENTERPRISE = "enterprise", _("Enterprise")
@@ -209,6 +215,9 @@ class ExternalIdentity(BaseModel):
 
 
 class Group(BaseModel):
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "organization"
+
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.CASCADE, related_name="groups"
     )
@@ -226,6 +235,9 @@ class Group(BaseModel):
 
 
 class GroupMembership(models.Model):
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "account__organization"
+
     id = models.BigAutoField(primary_key=True)
     group = models.ForeignKey(
         Group, on_delete=models.CASCADE, related_name="memberships", db_index=False

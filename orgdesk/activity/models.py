@@ -36,6 +36,9 @@ class Event(models.Model):
     gives a cheap insertion order at millions of rows.
     """
 
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "organization"
+
     class Category(models.TextChoices):
         CUSTOMER_FLOW = "customer_flow", _("Customer flow")
         ADMIN_ACTION = "admin_action", _("Administrative action")

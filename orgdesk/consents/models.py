@@ -25,6 +25,9 @@ class ConsentPolicy(BaseModel):
 
 
 class ConsentRecord(BaseModel):
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "account__organization"
+
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

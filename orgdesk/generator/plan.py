@@ -3,7 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-MAX_ACCOUNTS = 50_000_000
+# Generated phone numbers are unique for up to 8M accounts a run (see pools.LOCALES).
+MAX_ACCOUNTS = 5_000_000
 MAX_DEPTH = 12
 MAX_SEED = 65_535  # the seed keys the generated ids' high bits (see Generator.uuid)
 

@@ -535,15 +535,21 @@ class Generator:
                 phone = lp.phone(seq)
             email_verified = bool(email) and rng.random() < 0.8
             phone_verified = bool(phone) and rng.random() < 0.6
+            disabled = rng.random() < 0.07
+            # A disabled account's story ends when it was disabled.
+            end_ts = (
+                created_ts + (anchor_ts - created_ts) * (0.2 + 0.8 * rng.random())
+                if disabled
+                else anchor_ts
+            )
+            disabled_at = dt.datetime.fromtimestamp(end_ts, dt.UTC) if disabled else None
             last_login_ts = None
             if rng.random() < 0.88:
                 # max of two uniforms: recent logins more common than old ones
-                span = anchor_ts - created_ts
+                span = end_ts - created_ts
                 last_login_ts = created_ts + span * max(rng.random(), rng.random())
             last_login = dt.datetime.fromtimestamp(last_login_ts, dt.UTC) if last_login_ts else None
-            updated = self.ts_between(created_ts, last_login_ts or anchor_ts)
-            disabled = rng.random() < 0.07
-            disabled_at = self.ts_between(created_ts, anchor_ts) if disabled else None
+            updated = self.ts_between(created_ts, end_ts)
             city, region, postal = rng.choice(lp.places)
             has_address = rng.random() < 0.7
             birthdate = None
@@ -616,7 +622,11 @@ class Generator:
                 for gid in rng.sample(org.group_ids, min(len(org.group_ids), rng.randint(1, 2))):
                     memberships.add((gid, account_id, created))
             # role grants: a few admins, some of them across organizations of the tree
-            if rng.random() < 0.006 and not disabled:
+            # ... and the first account placed in each root administers its tree.
+            if n < n_orgs and org.parent is None:
+                grants.add((account_id, org.id, self.roles["admin"], created))
+                self.admin_pool.append(account_id)
+            elif rng.random() < 0.006 and not disabled:
                 if rng.random() < 0.2:
                     target = rng.choice(tree_orgs[org.tree_index])
                 else:
@@ -730,8 +740,8 @@ class Generator:
                     activity = self.ts_between(
                         max(last_login_ts - 30 * 86400, created_ts), last_login_ts
                     )
-                    start = activity - dt.timedelta(hours=rng.randint(0, 72))
-                    revoked = activity + DAY if rng.random() < 0.08 else None
+                    start = max(activity - dt.timedelta(hours=rng.randint(0, 72)), created)
+                    revoked = min(activity + DAY, self.anchor) if rng.random() < 0.08 else None
                     sessions.add(
                         (
                             self.uuid(),
@@ -845,7 +855,7 @@ class Generator:
                         when if verified else None,
                         rng.random() < 0.2,
                         revoked,
-                        when + DAY * rng.randint(1, 90) if revoked else None,
+                        min(when + DAY * rng.randint(1, 90), self.anchor) if revoked else None,
                     )
                 )
             # consents
@@ -917,7 +927,7 @@ class Generator:
             elif r < 0.95:
                 sent = self.ts_between(self.anchor_ts - TWO_YEARS, self.anchor_ts - 86400)
                 status = "accepted"
-                accepted_at = sent + dt.timedelta(hours=rng.randint(1, 100))
+                accepted_at = min(sent + dt.timedelta(hours=rng.randint(1, 100)), self.anchor)
             else:
                 sent = self.ts_between(self.anchor_ts - TWO_YEARS, self.anchor_ts - 86400)
                 status, accepted_at = "revoked", None

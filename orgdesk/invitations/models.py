@@ -10,6 +10,9 @@ from orgdesk.core.models import BaseModel
 
 
 class Invitation(BaseModel):
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "organization"
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         ACCEPTED = "accepted", _("Accepted")
@@ -71,6 +74,9 @@ class Invitation(BaseModel):
 
 
 class ImportJob(BaseModel):
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "organization"
+
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded")
         VALIDATED = "validated", _("Validated")

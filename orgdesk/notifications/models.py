@@ -30,6 +30,9 @@ class NotificationTemplate(BaseModel):
 
 
 class Notification(models.Model):
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "account__organization"
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENT = "sent", _("Sent")

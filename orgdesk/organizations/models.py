@@ -52,6 +52,9 @@ class Organization(BaseModel):
     The tree's root is the identity-store tenant: `root` points at it (itself for a root).
     """
 
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = ""
+
     key = models.CharField(max_length=16, unique=True, default=new_key, editable=False)
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100)

@@ -10,6 +10,9 @@ from orgdesk.core.models import BaseModel
 
 
 class Authenticator(BaseModel):
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "account__organization"
+
     class Type(models.TextChoices):
         TOTP = "totp", _("Authenticator app (TOTP)")
         PASSKEY = "passkey", _("Passkey")
@@ -43,6 +46,9 @@ class Authenticator(BaseModel):
 
 
 class CustomerSession(BaseModel):
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "account__organization"
+
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

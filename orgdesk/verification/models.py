@@ -31,6 +31,9 @@ class VerificationPolicy(BaseModel):
 
 
 class VerificationResult(BaseModel):
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "account__organization"
+
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

@@ -1,0 +1,206 @@
+"""Tenancy in one place: what an actor may see and do.
+
+`restrict(actor, action, queryset)` returns the rows whose organization lies in a subtree where
+the actor holds a role granting `action`; brand admins see everything. `access_*` fetch one
+object the same way and answer 404 for a missing object and for another organization's alike,
+so existence never leaks. `require(actor, action, organization)` raises 403 for an action on an
+organization the actor may see but not act on.
+
+An actor's grants are read once and kept on the actor object for the rest of the request; a
+restricted list is then one query whatever the number of grants or rows:
+    … WHERE organization_id IN (SELECT id FROM organization WHERE path LIKE '/a/%' OR …)
+"""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from orgdesk.access.permissions import ALL, CATALOGUE
+
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class Grant:
+    organization_id: uuid.UUID
+    path: str
+    root_id: uuid.UUID
+    role_id: uuid.UUID
+    role_slug: str
+    permissions: frozenset[str]
+
+
+class Authority:
+    """The grants of one actor, and the questions asked of them."""
+
+    def __init__(self, actor: Any) -> None:
+        from orgdesk.access.models import RoleAssignment
+
+        self.actor = actor
+        active = actor is not None and getattr(actor, "is_active", False)
+        self.is_brand = bool(active and getattr(actor, "is_staff", False))
+        self.grants: tuple[Grant, ...] = ()
+        if active and not self.is_brand and getattr(actor, "pk", None):
+            rows = RoleAssignment.objects.filter(account_id=actor.pk).values_list(
+                "organization_id",
+                "organization__path",
+                "organization__root_id",
+                "role_id",
+                "role__slug",
+                "role__permissions",
+            )
+            self.grants = tuple(
+                Grant(org, path, root, role, slug, frozenset(perms))
+                for org, path, root, role, slug, perms in rows
+            )
+
+    def paths_for(self, action: str) -> list[str]:
+        """Subtree prefixes where `action` is granted, without prefixes nested in others."""
+        paths = sorted({g.path for g in self.grants if action in g.permissions})
+        minimal: list[str] = []
+        for path in paths:  # sorted, so an ancestor comes before its descendants
+            if not minimal or not path.startswith(minimal[-1]):
+                minimal.append(path)
+        return minimal
+
+    def permissions_in(self, organization: Any) -> frozenset[str]:
+        if self.is_brand:
+            return ALL
+        path = organization.path
+        held: set[str] = set()
+        for grant in self.grants:
+            if path.startswith(grant.path):
+                held |= grant.permissions
+        return frozenset(held)
+
+    def can(self, action: str, organization: Any) -> bool:
+        _check_action(action)
+        return action in self.permissions_in(organization)
+
+    def organizations(self) -> list[tuple[Any, frozenset[str]]]:
+        """The organizations where grants are held, with the permissions held in each.
+
+        Descendants inherit: any organization below one of these is reachable too, with at
+        least the same permissions (see permissions_in).
+        """
+        from orgdesk.organizations.models import Organization
+
+        if self.is_brand:
+            roots = Organization.objects.filter(parent__isnull=True).order_by("route")
+            return [(org, ALL) for org in roots]
+        ids = {g.organization_id for g in self.grants}
+        orgs = Organization.objects.filter(id__in=ids).order_by("route")
+        return [(org, self.permissions_in(org)) for org in orgs]
+
+
+def authority(actor: Any) -> Authority:
+    """The actor's Authority, loaded once and cached on the actor object."""
+    cached = getattr(actor, "_orgdesk_authority", None)
+    if cached is None:
+        cached = Authority(actor)
+        if actor is not None:
+            actor._orgdesk_authority = cached
+    return cached
+
+
+def forget_authority(actor: Any) -> None:
+    """Drop the cached grants (after a grant or revoke that concerns the actor)."""
+    if actor is not None and hasattr(actor, "_orgdesk_authority"):
+        del actor._orgdesk_authority
+
+
+def _check_action(action: str) -> None:
+    if action not in CATALOGUE:
+        raise ValueError(f"unknown permission {action!r}: add it to access/permissions.py")
+
+
+def tenant_field(model: type[models.Model]) -> str:
+    try:
+        return model.TENANT_FIELD  # type: ignore[attr-defined]
+    except AttributeError:
+        raise TypeError(
+            f"{model.__name__} declares no TENANT_FIELD; it cannot be restricted"
+        ) from None
+
+
+def restrict(actor: Any, action: str, queryset: models.QuerySet[M] | type[M]) -> models.QuerySet[M]:
+    """The part of `queryset` the actor may `action`."""
+    from orgdesk.organizations.models import Organization
+
+    _check_action(action)
+    qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
+    auth = authority(actor)
+    if auth.is_brand:
+        return qs
+    paths = auth.paths_for(action)
+    if not paths:
+        return qs.none()
+    in_subtrees = Q()
+    for path in paths:
+        in_subtrees |= Q(path__startswith=path)
+    field = tenant_field(qs.model)
+    if field == "":
+        return qs.filter(in_subtrees)
+    return qs.filter(**{f"{field}__in": Organization.objects.filter(in_subtrees).values("id")})
+
+
+def access(actor: Any, action: str, queryset: models.QuerySet[M] | type[M], pk: Any) -> M:
+    """One object the actor may `action`, or Http404 (missing and foreign look the same)."""
+    qs = restrict(actor, action, queryset)
+    try:
+        key = qs.model._meta.pk.to_python(pk)
+    except (TypeError, ValueError, ValidationError):
+        raise Http404("No such object.") from None
+    obj = qs.filter(pk=key).first()
+    if obj is None:
+        raise Http404("No such object.")
+    return obj
+
+
+def access_account(actor: Any, pk: Any, action: str = "accounts.view") -> Any:
+    from orgdesk.accounts.models import Account
+
+    return access(actor, action, Account.objects.select_related("organization"), pk)
+
+
+def access_organization(actor: Any, pk: Any, action: str = "accounts.view") -> Any:
+    from orgdesk.organizations.models import Organization
+
+    return access(actor, action, Organization, pk)
+
+
+def access_authenticator(actor: Any, pk: Any, action: str = "authenticators.view") -> Any:
+    from orgdesk.security.models import Authenticator
+
+    return access(actor, action, Authenticator.objects.select_related("account"), pk)
+
+
+def access_role_assignment(actor: Any, pk: Any, action: str = "roles.view") -> Any:
+    from orgdesk.access.models import RoleAssignment
+
+    return access(
+        actor, action, RoleAssignment.objects.select_related("role", "organization", "account"), pk
+    )
+
+
+def visible_or_404(actor: Any, organization: Any) -> None:
+    """404 unless the actor holds any permission at all on the organization."""
+    auth = authority(actor)
+    if not auth.permissions_in(organization):
+        raise Http404("No such object.")
+
+
+def require(actor: Any, action: str, organization: Any) -> None:
+    """403 if the actor may see `organization` but not `action` on it; 404 if not even see."""
+    if actor is None:  # system actor: scripts and background jobs
+        return
+    auth = authority(actor)
+    if auth.can(action, organization):
+        return
+    visible_or_404(actor, organization)
+    raise PermissionDenied(f"You do not have the {action} permission on this organization.")
