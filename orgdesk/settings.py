@@ -171,3 +171,30 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ORGDESK_LOG_LEVEL", "WARNING")},
 }
+
+# Admin sessions (portal): idle timeout, absolute lifetime, step-up window for sensitive
+# actions. Django's session expiry is the idle timeout (renewed on every request); the absolute
+# lifetime is enforced by orgdesk.security.middleware.
+ORGDESK_SESSION_IDLE_MINUTES = int(os.environ.get("ORGDESK_SESSION_IDLE_MINUTES", "30"))
+ORGDESK_SESSION_MAX_HOURS = int(os.environ.get("ORGDESK_SESSION_MAX_HOURS", "12"))
+ORGDESK_STEP_UP_MINUTES = int(os.environ.get("ORGDESK_STEP_UP_MINUTES", "10"))
+SESSION_COOKIE_AGE = ORGDESK_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_NAME = "orgdesk_session"
+LOGIN_URL = "portal:login"
+
+# Failed sign-in throttling (per identifier+IP, per identifier, per IP), in a 15-minute window.
+ORGDESK_THROTTLE = {
+    "window_seconds": int(os.environ.get("ORGDESK_THROTTLE_WINDOW", "900")),
+    "per_pair": 5,
+    "per_identifier": 20,
+    "per_ip": 50,
+}
+
+# Passkeys (WebAuthn): the relying party is this site.
+ORGDESK_PUBLIC_URL = os.environ.get("ORGDESK_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+WEBAUTHN_RP_ID = (
+    os.environ.get("ORGDESK_WEBAUTHN_RP_ID", "")
+    or (ORGDESK_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0])
+)
+WEBAUTHN_RP_NAME = os.environ.get("ORGDESK_WEBAUTHN_RP_NAME", "Orgdesk")

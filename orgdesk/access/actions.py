@@ -1,23 +1,46 @@
-"""Role grants. The no-escalation rules for organization admins arrive with the sign-in
-issue; here the grant itself and its invariants (same identity store, one grant per role)."""
+"""Role grants and revocations, with the delegation rules of DESIGN §4: an admin grants or
+revokes only roles whose permissions they hold on that organization, never their own roles,
+never protected roles, and only right after confirming their identity (step-up)."""
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.activity.recorder import record
+from orgdesk.core.scoping import authority, forget_authority, require
 from orgdesk.organizations.models import Organization
+from orgdesk.security.stepup import require_recent_auth
 
 
 class GrantError(ValueError):
-    pass
+    """The grant makes no sense whoever asks (e.g. another identity store)."""
 
 
-@transaction.atomic
-def grant_role(
-    *, actor: Any, account: Any, organization: Organization, role: OrgRole, reason: str = ""
-) -> tuple[RoleAssignment, bool]:
+class EscalationRefused(PermissionDenied):
+    """The actor may not hand out (or take away) this much power."""
+
+
+def _check_delegation(actor: Any, account: Any, organization: Organization, role: OrgRole) -> None:
+    if actor is None:
+        return
+    require(actor, "roles.assign", organization)
+    if actor.pk == account.pk:
+        raise EscalationRefused("You cannot change your own roles.")
+    auth = authority(actor)
+    if not auth.is_brand:
+        if role.protected:
+            raise EscalationRefused("This role is protected: only brand admins assign it.")
+        missing = role.permission_set - auth.permissions_in(organization)
+        if missing:
+            raise EscalationRefused(
+                "You can only assign roles whose permissions you hold on this organization."
+            )
+    require_recent_auth(actor)
+
+
+def _same_store(account: Any, organization: Organization) -> None:
     if account.organization_id is None:
         raise GrantError("Brand admins hold no organization roles; they see every organization.")
     home_root = Organization.objects.values_list("root_id", flat=True).get(
@@ -28,6 +51,22 @@ def grant_role(
             "An organization role can only be granted to an account of the same identity "
             "store (the same organization tree)."
         )
+
+
+def _meta(role: OrgRole, organization: Organization, reason: str) -> dict[str, str]:
+    meta = {"role": role.slug, "organization": str(organization.pk)}
+    reason = (reason or "").strip()[:500]
+    if reason:
+        meta["reason"] = reason
+    return meta
+
+
+@transaction.atomic
+def grant_role(
+    *, actor: Any, account: Any, organization: Organization, role: OrgRole, reason: str = ""
+) -> tuple[RoleAssignment, bool]:
+    _check_delegation(actor, account, organization, role)
+    _same_store(account, organization)
     assignment, created = RoleAssignment.objects.get_or_create(
         account=account,
         organization=organization,
@@ -35,10 +74,27 @@ def grant_role(
         defaults={"granted_by": actor if getattr(actor, "pk", None) else None},
     )
     if created:
-        meta = {"role": role.slug, "organization": str(organization.pk)}
-        if reason:
-            meta["reason"] = reason
         record(
-            "role.granted", account=account, organization=organization, actor=actor, metadata=meta
+            "role.granted",
+            account=account,
+            organization=organization,
+            actor=actor,
+            metadata=_meta(role, organization, reason),
         )
+        forget_authority(account)
     return assignment, created
+
+
+@transaction.atomic
+def revoke_role(*, actor: Any, assignment: RoleAssignment, reason: str = "") -> None:
+    _check_delegation(actor, assignment.account, assignment.organization, assignment.role)
+    account, organization, role = assignment.account, assignment.organization, assignment.role
+    assignment.delete()
+    record(
+        "role.revoked",
+        account=account,
+        organization=organization,
+        actor=actor,
+        metadata=_meta(role, organization, reason),
+    )
+    forget_authority(account)

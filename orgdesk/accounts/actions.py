@@ -2,12 +2,16 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import record
+from orgdesk.core.scoping import require
 from orgdesk.organizations.models import Organization
+from orgdesk.security.stepup import require_recent_auth
 
 PROFILE_FIELDS = {
     "username",
@@ -39,6 +43,10 @@ def create_account(
     **fields: Any,
 ) -> Account:
     """Create an account in `organization` (None: a brand admin). Raises ValidationError."""
+    if organization is not None:
+        require(actor, "accounts.create", organization)
+    elif actor is not None and not actor.is_staff:
+        raise PermissionDenied("Only brand admins create brand admins.")
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise ValueError(f"unknown account fields: {sorted(unknown)}")
@@ -63,14 +71,57 @@ def create_account(
     return account
 
 
+def _reason(reason: str) -> dict[str, str]:
+    reason = (reason or "").strip()[:500]
+    return {"reason": reason} if reason else {}
+
+
+def _not_self(actor: Any, account: Account, what: str) -> None:
+    if actor is not None and actor.pk == account.pk:
+        raise PermissionDenied(f"You cannot {what} your own account.")
+
+
 @transaction.atomic
 def set_password(*, actor: Any, account: Account, password: str, reason: str = "") -> Account:
+    """An admin sets a customer's password (sensitive: permission, step-up, not oneself)."""
+    require(actor, "accounts.set_password", account.organization)
+    _not_self(actor, account, "set the password of")
+    require_recent_auth(actor)
+    validate_password(password, user=account)
     account.set_password(password)
     account.save(update_fields=["password", "updated"])
-    record(
-        "account.password_set",
-        account=account,
-        actor=actor,
-        metadata={"reason": reason} if reason else {},
+    record("account.password_set", account=account, actor=actor, metadata=_reason(reason))
+    return account
+
+
+@transaction.atomic
+def disable_account(*, actor: Any, account: Account, reason: str = "") -> Account:
+    require(actor, "accounts.disable", account.organization)
+    _not_self(actor, account, "disable")
+    require_recent_auth(actor)
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.status == Account.Status.DISABLED:
+        return account
+    account.status = Account.Status.DISABLED
+    account.save(update_fields=["status", "disabled_at", "updated"])
+    from orgdesk.security.models import CustomerSession
+
+    # A disabled account is signed out everywhere at once.
+    CustomerSession.objects.filter(account=account, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
     )
+    record("account.disabled", account=account, actor=actor, metadata=_reason(reason))
+    return account
+
+
+@transaction.atomic
+def enable_account(*, actor: Any, account: Account, reason: str = "") -> Account:
+    require(actor, "accounts.disable", account.organization)
+    _not_self(actor, account, "enable")
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.status == Account.Status.ENABLED:
+        return account
+    account.status = Account.Status.ENABLED
+    account.save(update_fields=["status", "disabled_at", "updated"])
+    record("account.enabled", account=account, actor=actor, metadata=_reason(reason))
     return account

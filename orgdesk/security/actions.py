@@ -1,0 +1,43 @@
+"""Writes to sessions and authenticators, by admins on behalf of customers and by admins on
+their own sign-in methods."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from orgdesk.activity.recorder import record
+from orgdesk.core.scoping import require
+from orgdesk.security.models import Authenticator, CustomerSession
+from orgdesk.security.stepup import require_recent_auth
+
+
+def _reason(reason: str) -> dict[str, str]:
+    reason = (reason or "").strip()[:500]
+    return {"reason": reason} if reason else {}
+
+
+@transaction.atomic
+def clear_sessions(*, actor: Any, account: Any, reason: str = "") -> int:
+    """Sign the customer out everywhere; the account and its credentials stay as they are."""
+    require(actor, "sessions.clear", account.organization)
+    require_recent_auth(actor)
+    cleared = CustomerSession.objects.filter(account=account, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    meta = {"sessions": cleared, **_reason(reason)}
+    record("sessions.cleared", account=account, actor=actor, metadata=meta)
+    return cleared
+
+
+@transaction.atomic
+def remove_authenticator(*, actor: Any, authenticator: Authenticator, reason: str = "") -> None:
+    account = authenticator.account
+    if actor is not None and actor.pk == account.pk:
+        raise PermissionDenied("Manage your own sign-in methods on your security page.")
+    require(actor, "authenticators.manage", account.organization)
+    require_recent_auth(actor)
+    meta = {"type": authenticator.type, "authenticator": str(authenticator.pk), **_reason(reason)}
+    authenticator.delete()
+    record("authenticator.removed", account=account, actor=actor, metadata=meta)
