@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "orgdesk.consents",
     "orgdesk.invitations",
     "orgdesk.branding",
+    "orgdesk.portal",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "orgdesk.security.middleware.AdminSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

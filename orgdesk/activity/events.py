@@ -19,6 +19,7 @@ EVENT_TYPES = {
     "consent_granted": (CUSTOMER_FLOW, _("Consent granted")),
     "consent_revoked": (CUSTOMER_FLOW, _("Consent revoked")),
     "invitation_accepted": (CUSTOMER_FLOW, _("Invitation accepted")),
+    "step_up": (CUSTOMER_FLOW, _("Identity confirmed again")),
     # administrative actions
     "account.created": (ADMIN_ACTION, _("Account created")),
     "account.updated": (ADMIN_ACTION, _("Account updated")),

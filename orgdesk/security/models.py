@@ -79,3 +79,23 @@ class CustomerSession(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires > timezone.now()
+
+
+class SecurityPolicy(models.Model):
+    """Brand-wide security settings (one row)."""
+
+    require_admin_mfa = models.BooleanField(
+        _("require a second factor for every administrator"), default=False
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "security policy"
+
+    def __str__(self) -> str:
+        return "Security policy"
+
+    @classmethod
+    def current(cls) -> "SecurityPolicy":
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy

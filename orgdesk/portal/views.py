@@ -1,0 +1,437 @@
+"""Organization portal: sign-in, second factors, step-up, and the organizations an admin
+can act in. The account screens arrive with the Accounts tab."""
+
+import json
+import time
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from orgdesk.access.permissions import CATALOGUE
+from orgdesk.activity.models import Event
+from orgdesk.activity.recorder import record
+from orgdesk.core.scoping import authority, visible_or_404
+from orgdesk.organizations.models import PORTAL_CLIENT_ID, Organization
+from orgdesk.security import mfa
+from orgdesk.security.models import Authenticator, SecurityPolicy
+from orgdesk.security.signin import (
+    SESSION_MFA_PENDING,
+    attempt_password,
+    client_ip,
+    complete_sign_in,
+    mark_stepped_up,
+    pending_account,
+)
+from orgdesk.security.stepup import has_recent_auth
+from orgdesk.security.throttle import (
+    KNOWN_DEVICE_COOKIE,
+    KNOWN_DEVICE_MAX_AGE,
+    SignInThrottle,
+    known_device_value,
+)
+
+GENERIC_FAILURE = gettext_lazy("The identifier or password is not correct.")
+SESSION_TOTP_SECRET = "orgdesk_totp_setup"  # noqa: S105 (a session key name)
+SESSION_PASSKEY_CHALLENGE = "orgdesk_passkey_challenge"
+
+
+def _safe_next(request: HttpRequest, fallback: str = "portal:home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(fallback)
+
+
+def portal_login_required(view: Any) -> Any:
+    return login_required(view, login_url="portal:login")
+
+
+def step_up_required(view: Any) -> Any:
+    """Send the admin to confirm their identity when their last one is too old."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not has_recent_auth(request.user):
+            messages.info(request, _("Confirm your identity to continue."))
+            return redirect(f"{reverse('portal:step_up')}?next={request.path}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _signed_in_response(request: HttpRequest, account: Any) -> HttpResponse:
+    response = redirect(_safe_next(request))
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        known_device_value(account.pk),
+        max_age=KNOWN_DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+# ---- sign-in ---------------------------------------------------------------------------------
+
+
+class LoginForm(forms.Form):
+    identifier = forms.CharField(
+        label=gettext_lazy("Email, username or phone"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Password"),
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        attempt = attempt_password(
+            request, form.cleaned_data["identifier"], form.cleaned_data["password"]
+        )
+        if attempt.outcome == "ok":
+            complete_sign_in(request, attempt.account, "password")
+            return _signed_in_response(request, attempt.account)
+        if attempt.outcome == "mfa":
+            request.session.cycle_key()
+            request.session[SESSION_MFA_PENDING] = {
+                "account": str(attempt.account.pk),
+                "at": time.time(),
+            }
+            target = reverse("portal:verify")
+            nxt = request.POST.get("next")
+            return redirect(f"{target}?next={nxt}" if nxt else target)
+        if attempt.outcome == "throttled":
+            minutes = max(1, attempt.retry_after // 60)
+            form.add_error(
+                None,
+                _("Too many failed attempts. Try again in %(minutes)d minutes.")
+                % {"minutes": minutes},
+            )
+            status = 429
+        elif attempt.outcome == "no_access":
+            form.add_error(None, _("This account has no access to the Organization portal."))
+            status = 403
+        else:
+            form.add_error(None, GENERIC_FAILURE)
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "portal/login.html",
+        {"form": form, "next": request.GET.get("next", request.POST.get("next", ""))},
+        status=status,
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+def _second_factor_ok(request: HttpRequest, account: Any) -> tuple[bool, str]:
+    """Check a posted TOTP code, recovery code or passkey assertion."""
+    if request.POST.get("passkey"):
+        challenge = request.session.pop(SESSION_PASSKEY_CHALLENGE, None)
+        ok = bool(challenge) and mfa.verify_passkey(
+            account=account, response=request.POST["passkey"], challenge=challenge
+        )
+        return ok, "passkey"
+    code = (request.POST.get("code") or "").strip()
+    if mfa.verify_totp(account=account, code=code):
+        return True, "totp"
+    if mfa.use_recovery_code(account=account, code=code):
+        return True, "recovery_code"
+    return False, "totp"
+
+
+def verify_view(request: HttpRequest) -> HttpResponse:
+    account = pending_account(request)
+    if account is None:
+        messages.info(request, _("Sign in again to continue."))
+        return redirect("portal:login")
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        throttle = SignInThrottle(f"mfa:{account.pk}", client_ip(request))
+        if not throttle.check().allowed:
+            form.add_error(None, _("Too many failed attempts. Try again later."))
+            status = 429
+        else:
+            ok, method = _second_factor_ok(request, account)
+            record(
+                "mfa_challenge",
+                account=account,
+                result=Event.Result.SUCCESS if ok else Event.Result.FAILURE,
+                reason="" if ok else "invalid_code",
+                ip=client_ip(request),
+                metadata={"method": method, "client_id": PORTAL_CLIENT_ID},
+            )
+            if ok:
+                complete_sign_in(request, account, method)
+                return _signed_in_response(request, account)
+            throttle.failed()
+            form = CodeForm()
+            form.add_error(None, _("That code or passkey was not accepted."))
+            status = 401
+    has_passkey = Authenticator.objects.filter(
+        account=account, type__in=(Authenticator.Type.PASSKEY, Authenticator.Type.SECURITY_KEY)
+    ).exists()
+    return render(
+        request,
+        "portal/verify.html",
+        {"form": form, "has_passkey": has_passkey, "next": request.GET.get("next", "")},
+        status=status,
+    )
+
+
+@require_POST
+def signin_passkey_options(request: HttpRequest) -> JsonResponse:
+    account = pending_account(request)
+    if account is None:
+        return JsonResponse({"detail": _("Sign in again to continue.")}, status=401)
+    options, challenge = mfa.passkey_authentication_options(account)
+    request.session[SESSION_PASSKEY_CHALLENGE] = challenge
+    return JsonResponse(json.loads(options))
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        record(
+            "logout",
+            account=request.user,
+            ip=client_ip(request),
+            metadata={"client_id": PORTAL_CLIENT_ID},
+        )
+    logout(request)
+    messages.info(request, _("You are signed out."))
+    return redirect("portal:login")
+
+
+# ---- step-up ---------------------------------------------------------------------------------
+
+
+class StepUpForm(forms.Form):
+    password = forms.CharField(
+        label=gettext_lazy("Password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(
+        label=gettext_lazy("Or a code from your authenticator"), required=False, max_length=32
+    )
+
+
+@portal_login_required
+@require_POST
+def stepup_passkey_options(request: HttpRequest) -> JsonResponse:
+    options, challenge = mfa.passkey_authentication_options(request.user)
+    request.session[SESSION_PASSKEY_CHALLENGE] = challenge
+    return JsonResponse(json.loads(options))
+
+
+@portal_login_required
+def step_up_view(request: HttpRequest) -> HttpResponse:
+    form = StepUpForm(request.POST or None)
+    status = 200
+    account = request.user
+    if request.method == "POST" and form.is_valid():
+        throttle = SignInThrottle(f"stepup:{account.pk}", client_ip(request))
+        ok, method = False, "password"
+        if not throttle.check().allowed:
+            form.add_error(None, _("Too many failed attempts. Try again later."))
+            return render(request, "portal/step_up.html", {"form": form}, status=429)
+        if request.POST.get("passkey") or form.cleaned_data["code"]:
+            ok, method = _second_factor_ok(request, account)
+        elif form.cleaned_data["password"]:
+            ok = account.check_password(form.cleaned_data["password"])
+        if ok:
+            mark_stepped_up(request, method)
+            return redirect(_safe_next(request))
+        throttle.failed()
+        record(
+            "step_up",
+            account=account,
+            result=Event.Result.FAILURE,
+            reason="invalid_credentials",
+            ip=client_ip(request),
+            metadata={"method": method},
+        )
+        form.add_error(None, _("That did not match. Try again."))
+        status = 401
+    return render(
+        request,
+        "portal/step_up.html",
+        {
+            "form": form,
+            "next": request.GET.get("next", ""),
+            "has_passkey": Authenticator.objects.filter(
+                account=account, type=Authenticator.Type.PASSKEY
+            ).exists(),
+        },
+        status=status,
+    )
+
+
+# ---- own security page -----------------------------------------------------------------------
+
+
+@portal_login_required
+def security_view(request: HttpRequest) -> HttpResponse:
+    methods = Authenticator.objects.filter(account=request.user).order_by("created")
+    return render(
+        request,
+        "portal/security.html",
+        {
+            "methods": methods,
+            "required": SecurityPolicy.current().require_admin_mfa,
+            "has_second_factor": mfa.has_second_factor(request.user),
+        },
+    )
+
+
+@portal_login_required
+def totp_view(request: HttpRequest) -> HttpResponse:
+    secret = request.session.get(SESSION_TOTP_SECRET)
+    if request.method == "GET" or not secret:
+        secret = mfa.new_totp_secret()
+        request.session[SESSION_TOTP_SECRET] = secret
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            mfa.enrol_totp(
+                account=request.user,
+                secret=secret,
+                code=form.cleaned_data["code"],
+                label=request.POST.get("label", ""),
+            )
+        except mfa.MfaError as exc:
+            form.add_error("code", str(exc))
+            status = 400
+        else:
+            request.session.pop(SESSION_TOTP_SECRET, None)
+            messages.success(request, _("Authenticator app added."))
+            if not Authenticator.objects.filter(
+                account=request.user, type=Authenticator.Type.RECOVERY_CODES
+            ).exists():
+                return _show_recovery_codes(request)
+            return redirect("portal:security")
+    uri = mfa.totp_uri(request.user, secret)
+    return render(
+        request,
+        "portal/totp.html",
+        {"form": form, "secret": secret, "qr": mfa.qr_svg(uri), "uri": uri},
+        status=status,
+    )
+
+
+def _show_recovery_codes(request: HttpRequest) -> HttpResponse:
+    codes = mfa.generate_recovery_codes(account=request.user)
+    return render(request, "portal/recovery_codes.html", {"codes": codes})
+
+
+@portal_login_required
+@require_POST
+def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+    if not mfa.has_second_factor(request.user):
+        messages.error(request, _("Add an authenticator app or a passkey first."))
+        return redirect("portal:security")
+    if not has_recent_auth(request.user):
+        return redirect(f"{reverse('portal:step_up')}?next={reverse('portal:security')}")
+    return _show_recovery_codes(request)
+
+
+@portal_login_required
+@require_POST
+def passkey_options_view(request: HttpRequest) -> JsonResponse:
+    options, challenge = mfa.passkey_registration_options(request.user)
+    request.session[SESSION_PASSKEY_CHALLENGE] = challenge
+    return JsonResponse(json.loads(options))
+
+
+@portal_login_required
+@require_POST
+def passkey_register_view(request: HttpRequest) -> JsonResponse:
+    challenge = request.session.pop(SESSION_PASSKEY_CHALLENGE, None)
+    if not challenge:
+        return JsonResponse({"detail": _("Start again: the request expired.")}, status=400)
+    try:
+        mfa.enrol_passkey(
+            account=request.user,
+            response=request.POST.get("credential", ""),
+            challenge=challenge,
+            label=request.POST.get("label", ""),
+        )
+    except mfa.MfaError as exc:
+        return JsonResponse({"detail": str(exc)}, status=400)
+    messages.success(request, _("Passkey added."))
+    return JsonResponse({"redirect": reverse("portal:security")})
+
+
+@portal_login_required
+@require_POST
+@step_up_required
+def remove_own_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    try:
+        mfa.remove_own_authenticator(account=request.user, authenticator_id=pk)
+    except mfa.MfaError:
+        raise Http404("No such sign-in method.") from None
+    messages.success(request, _("Sign-in method removed."))
+    return redirect("portal:security")
+
+
+# ---- organizations ---------------------------------------------------------------------------
+
+
+@portal_login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    auth = authority(request.user)
+    return render(
+        request, "portal/home.html", {"entries": auth.organizations(), "is_brand": auth.is_brand}
+    )
+
+
+@portal_login_required
+def organization_view(request: HttpRequest, org: str) -> HttpResponse:
+    organization = Organization.objects.filter(key=org).first()
+    if organization is None:
+        raise Http404("No such organization.")
+    visible_or_404(request.user, organization)
+    held = authority(request.user).permissions_in(organization)
+    permissions = [(code, label) for code, label in CATALOGUE.items() if code in held]
+    return render(
+        request,
+        "portal/organization.html",
+        {"organization": organization, "permissions": permissions},
+    )

@@ -1,0 +1,66 @@
+"""Admin session rules applied to every request of a signed-in actor."""
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orgdesk.security.signin import SESSION_SIGNED_IN_AT, auth_time
+
+# Pages an admin who must enrol a second factor may still open.
+MFA_SETUP_ALLOWED = (
+    "portal:security",
+    "portal:totp",
+    "portal:passkey_options",
+    "portal:passkey_register",
+    "portal:recovery_codes",
+    "portal:logout",
+)
+
+
+class AdminSessionMiddleware:
+    """Absolute session lifetime, `auth_time` on the actor for step-up, mandatory MFA."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            signed_in_at = request.session.get(SESSION_SIGNED_IN_AT)
+            max_age = dt.timedelta(hours=settings.ORGDESK_SESSION_MAX_HOURS)
+            started = dt.datetime.fromtimestamp(signed_in_at, dt.UTC) if signed_in_at else None
+            if started is None or timezone.now() - started > max_age:
+                logout(request)
+                if request.path.startswith("/portal/"):
+                    messages.info(request, _("Your session has ended. Sign in again."))
+                    return redirect(f"{reverse('portal:login')}?next={request.path}")
+                return self.get_response(request)
+            user.auth_time = auth_time(request)
+            if request.path.startswith("/portal/") and self._must_enrol(request, user):
+                return redirect("portal:security")
+        return self.get_response(request)
+
+    @staticmethod
+    def _must_enrol(request: HttpRequest, user: object) -> bool:
+        from orgdesk.security.mfa import has_second_factor
+        from orgdesk.security.models import SecurityPolicy
+
+        match = getattr(request, "resolver_match", None)
+        if match is None:
+            from django.urls import Resolver404, resolve
+
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return False
+        if match.view_name in MFA_SETUP_ALLOWED:
+            return False
+        return SecurityPolicy.current().require_admin_mfa and not has_second_factor(user)

@@ -1,0 +1,158 @@
+"""Password sign-in for the Organization portal, with throttling and even responses.
+
+Unknown identifiers, wrong passwords and disabled accounts get the same answer and cost the
+same time (one password hash); each outcome is an event with a reason code.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import login
+from django.contrib.auth.hashers import make_password
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from orgdesk.accounts.models import Account
+from orgdesk.accounts.validation import normalize_phone
+from orgdesk.activity.models import Event
+from orgdesk.activity.recorder import record
+from orgdesk.organizations.models import PORTAL_CLIENT_ID
+from orgdesk.security.mfa import has_second_factor
+from orgdesk.security.throttle import KNOWN_DEVICE_COOKIE, SignInThrottle, is_known_device
+
+BACKEND = "orgdesk.accounts.backends.IdentifierBackend"
+MAX_CANDIDATES = 5
+SESSION_AUTH_TIME = "orgdesk_auth_time"
+SESSION_SIGNED_IN_AT = "orgdesk_signed_in_at"
+SESSION_MFA_PENDING = "orgdesk_mfa_pending"
+
+
+@dataclass
+class Attempt:
+    outcome: str  # ok | mfa | failed | throttled | no_access
+    account: Account | None = None
+    retry_after: int = 0
+
+
+def client_ip(request: HttpRequest) -> str:
+    # Behind a proxy, set SECURE_PROXY_SSL_HEADER and have the proxy overwrite REMOTE_ADDR
+    # (e.g. gunicorn --forwarded-allow-ips); X-Forwarded-For is not trusted blindly.
+    return request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104
+
+
+def find_accounts(identifier: str) -> list[Account]:
+    identifier = (identifier or "").strip()
+    if not identifier or len(identifier) > 254:
+        return []
+    match = Q(email__iexact=identifier) | Q(username__iexact=identifier)
+    try:
+        phone = normalize_phone(identifier) if identifier.startswith("+") else ""
+    except Exception:  # not a phone number: ValidationError
+        phone = ""
+    if phone:
+        match |= Q(phone=phone)
+    return list(Account.objects.filter(match).order_by("created")[:MAX_CANDIDATES])
+
+
+def has_portal_access(account: Account) -> bool:
+    return account.is_staff or account.role_assignments.exists()
+
+
+def _fail(ip: str, reason: str, account: Account | None, throttle: SignInThrottle) -> Attempt:
+    throttle.failed()
+    record(
+        "login",
+        account=account,
+        result=Event.Result.FAILURE,
+        reason=reason,
+        ip=ip,
+        metadata={"client_id": PORTAL_CLIENT_ID},
+    )
+    return Attempt("failed")
+
+
+def attempt_password(request: HttpRequest, identifier: str, password: str) -> Attempt:
+    ip = client_ip(request)
+    candidates = find_accounts(identifier)
+    known = is_known_device(
+        request.COOKIES.get(KNOWN_DEVICE_COOKIE), {str(a.pk) for a in candidates}
+    )
+    throttle = SignInThrottle(identifier, ip, known_device=known)
+    verdict = throttle.check()
+    single = candidates[0] if len(candidates) == 1 else None
+    if not verdict.allowed:
+        record(
+            "login",
+            account=single,
+            result=Event.Result.FAILURE,
+            reason="rate_limited",
+            ip=ip,
+            metadata={"client_id": PORTAL_CLIENT_ID},
+        )
+        return Attempt("throttled", retry_after=verdict.retry_after)
+
+    matched = None
+    hashed = False
+    for account in candidates:
+        if account.has_usable_password():
+            hashed = True
+            if account.check_password(password or ""):
+                matched = account
+                break
+    if not hashed:
+        make_password(password or "")  # same cost as a real check: no timing oracle
+    if matched is None:
+        return _fail(
+            ip, "invalid_password" if candidates else "unknown_identifier", single, throttle
+        )
+    if not matched.is_active:
+        return _fail(ip, "account_disabled", matched, throttle)
+    if not has_portal_access(matched):
+        record(
+            "login",
+            account=matched,
+            result=Event.Result.FAILURE,
+            reason="no_admin_access",
+            ip=ip,
+            metadata={"client_id": PORTAL_CLIENT_ID},
+        )
+        return Attempt("no_access", matched)
+    throttle.succeeded()
+    return Attempt("mfa" if has_second_factor(matched) else "ok", matched)
+
+
+def complete_sign_in(request: HttpRequest, account: Account, method: str) -> None:
+    """Start the admin session: new session key, sign-in and auth times, event."""
+    login(request, account, backend=BACKEND)  # cycles the session key
+    now = timezone.now().timestamp()
+    request.session[SESSION_SIGNED_IN_AT] = now
+    request.session[SESSION_AUTH_TIME] = now
+    request.session.pop(SESSION_MFA_PENDING, None)
+    Account.objects.filter(pk=account.pk).update(
+        last_ip=client_ip(request) or None, login_count=F("login_count") + 1
+    )
+    record(
+        "login",
+        account=account,
+        ip=client_ip(request),
+        metadata={"client_id": PORTAL_CLIENT_ID, "method": method},
+    )
+
+
+def auth_time(request: HttpRequest) -> dt.datetime | None:
+    value = request.session.get(SESSION_AUTH_TIME)
+    return dt.datetime.fromtimestamp(value, dt.UTC) if value else None
+
+
+def mark_stepped_up(request: HttpRequest, method: str) -> None:
+    request.session[SESSION_AUTH_TIME] = timezone.now().timestamp()
+    record("step_up", account=request.user, ip=client_ip(request), metadata={"method": method})
+
+
+def pending_account(request: HttpRequest, max_age: int = 300) -> Account | None:
+    pending: dict[str, Any] | None = request.session.get(SESSION_MFA_PENDING)
+    if not pending or timezone.now().timestamp() - pending.get("at", 0) > max_age:
+        return None
+    return Account.objects.filter(pk=pending["account"], status=Account.Status.ENABLED).first()
