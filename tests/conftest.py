@@ -2,7 +2,13 @@
 runs once on SQLite and once on PostgreSQL)."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import override_settings
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    # WhiteNoise warns at start-up when STATIC_ROOT is missing (assets come from the finders).
+    django_settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -1,0 +1,1 @@
+"""Reusable test machinery (batteries, worlds) shared by the test suite."""

@@ -1,0 +1,107 @@
+"""The permission battery: every action and every portal view on tenant data, configured once,
+tried against another organization's objects (expect 404) and without the permission (expect
+403). New views and actions join by adding a case here.
+
+Actions run with a fresh step-up so the permission rule, not the step-up rule, is what answers.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+from orgdesk.access.actions import grant_role, revoke_role
+from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.accounts import actions as account_actions
+from orgdesk.core.testing.world import World
+from orgdesk.security import actions as security_actions
+from orgdesk.security.models import Authenticator
+
+
+@dataclass(frozen=True)
+class ActionCase:
+    name: str
+    permission: str
+    # (world, actor, customer) -> performs the action on something belonging to `customer`
+    run: Callable[[World, Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class ViewCase:
+    name: str
+    # (world, customer) -> URL of a page about something belonging to `customer`
+    url: Callable[[World, Any], str]
+    method: str = "get"
+    data: dict[str, Any] = field(default_factory=dict)
+    # None when every admin who can see the object may open the page.
+    permission: str | None = None
+
+
+def fresh(actor: Any) -> Any:
+    actor.auth_time = timezone.now()
+    return actor
+
+
+def _grant(world: World, actor: Any, customer: Any) -> Any:
+    return grant_role(
+        actor=actor,
+        account=customer,
+        organization=customer.organization,
+        role=OrgRole.objects.get(slug="account-recovery-assistant"),
+    )
+
+
+def _revoke(world: World, actor: Any, customer: Any) -> Any:
+    assignment, _ = RoleAssignment.objects.get_or_create(
+        account=customer,
+        organization=customer.organization,
+        role=OrgRole.objects.get(slug="account-recovery-assistant"),
+    )
+    return revoke_role(actor=actor, assignment=assignment)
+
+
+ACTION_CASES = [
+    ActionCase(
+        "create account",
+        "accounts.create",
+        lambda w, a, c: account_actions.create_account(
+            actor=a, organization=c.organization, email=f"new-{c.pk.hex[:6]}@example.com"
+        ),
+    ),
+    ActionCase(
+        "disable account",
+        "accounts.disable",
+        lambda w, a, c: account_actions.disable_account(actor=a, account=c),
+    ),
+    ActionCase(
+        "enable account",
+        "accounts.disable",
+        lambda w, a, c: account_actions.enable_account(actor=a, account=c),
+    ),
+    ActionCase(
+        "set password",
+        "accounts.set_password",
+        lambda w, a, c: account_actions.set_password(
+            actor=a, account=c, password="a long enough new passphrase"
+        ),
+    ),
+    ActionCase(
+        "clear sessions",
+        "sessions.clear",
+        lambda w, a, c: security_actions.clear_sessions(actor=a, account=c),
+    ),
+    ActionCase(
+        "remove authenticator",
+        "authenticators.manage",
+        lambda w, a, c: security_actions.remove_authenticator(
+            actor=a, authenticator=Authenticator.objects.filter(account=c).first()
+        ),
+    ),
+    ActionCase("grant role", "roles.assign", _grant),
+    ActionCase("revoke role", "roles.assign", _revoke),
+]
+
+VIEW_CASES = [
+    ViewCase("organization page", lambda w, c: f"/portal/{c.organization.key}/"),
+]

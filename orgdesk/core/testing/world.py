@@ -1,0 +1,95 @@
+"""A small identity store for permission tests: two trees, admins with different roles."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from orgdesk.access.actions import grant_role
+from orgdesk.access.models import OrgRole
+from orgdesk.accounts.actions import create_account
+from orgdesk.organizations.actions import create_organization
+from orgdesk.security.models import Authenticator, CustomerSession
+
+
+@dataclass
+class World:
+    acme: Any
+    emea: Any
+    france: Any
+    germany: Any
+    americas: Any
+    globex: Any
+    globex_eu: Any
+    admin: Any  # Admin on Acme / EMEA, account lives in France
+    viewer: Any  # a role with accounts.view only, on Acme / EMEA
+    cross: Any  # Organization manager on Acme / Americas, account lives in Germany
+    inside: Any  # customer in Acme / EMEA / France
+    outside: Any  # customer in Acme / Americas (same tree, not under EMEA)
+    foreign: Any  # customer in Globex / Europe (another tree)
+
+    def customer_in(self, where: str) -> Any:
+        return {"inside": self.inside, "outside": self.outside, "foreign": self.foreign}[where]
+
+
+def _account(org: Any, email: str, **extra: Any) -> Any:
+    return create_account(
+        actor=None,
+        organization=org,
+        password="correct horse battery staple",
+        email=email,
+        given_name=email.split("@")[0].title(),
+        family_name="Test",
+        **extra,
+    )
+
+
+def role(slug: str) -> OrgRole:
+    return OrgRole.objects.get(slug=slug)
+
+
+def build_world() -> World:
+    org = create_organization
+    acme = org(actor=None, name="Acme")
+    emea = org(actor=None, name="EMEA", parent=acme)
+    france = org(actor=None, name="France", parent=emea)
+    germany = org(actor=None, name="Germany", parent=emea)
+    americas = org(actor=None, name="Americas", parent=acme)
+    globex = org(actor=None, name="Globex")
+    globex_eu = org(actor=None, name="Europe", parent=globex)
+
+    admin = _account(france, "admin@acme.test")
+    viewer = _account(france, "viewer@acme.test")
+    cross = _account(germany, "cross@acme.test")
+    view_only, _ = OrgRole.objects.get_or_create(
+        slug="viewer", defaults={"name": "Viewer", "permissions": ["accounts.view"]}
+    )
+    grant_role(actor=None, account=admin, organization=emea, role=role("admin"))
+    grant_role(actor=None, account=viewer, organization=emea, role=view_only)
+    grant_role(actor=None, account=cross, organization=americas, role=role("organization-manager"))
+
+    world = World(
+        acme=acme,
+        emea=emea,
+        france=france,
+        germany=germany,
+        americas=americas,
+        globex=globex,
+        globex_eu=globex_eu,
+        admin=admin,
+        viewer=viewer,
+        cross=cross,
+        inside=_account(france, "inside@acme.test", phone="+33612345678"),
+        outside=_account(americas, "outside@acme.test"),
+        foreign=_account(globex_eu, "foreign@globex.test"),
+    )
+    for customer in (world.inside, world.outside, world.foreign):
+        Authenticator.objects.create(
+            account=customer, type=Authenticator.Type.EMAIL_OTP, label=customer.email
+        )
+        CustomerSession.objects.create(
+            account=customer,
+            key_hash=f"k-{customer.pk.hex}",
+            device="Firefox 133 on Linux",
+            ip="203.0.113.7",
+            expires=customer.created.replace(year=customer.created.year + 1),
+        )
+    return world

@@ -1,0 +1,62 @@
+"""Every action and portal view on tenant data, against another organization (404) and
+without the permission (403). Cases live in orgdesk/core/testing/battery.py."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from orgdesk.access.permissions import BUILTIN_ROLES
+from orgdesk.core.testing.auth import portal_login
+from orgdesk.core.testing.battery import ACTION_CASES, VIEW_CASES, fresh
+from orgdesk.core.testing.world import build_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+@pytest.mark.parametrize("case", ACTION_CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("where", ["outside", "foreign"])
+def test_action_on_another_organization_is_404(world, case, where):
+    with pytest.raises(Http404):
+        case.run(world, fresh(world.admin), world.customer_in(where))
+
+
+@pytest.mark.parametrize("case", ACTION_CASES, ids=lambda c: c.name)
+def test_action_without_permission_is_403(world, case):
+    with pytest.raises(PermissionDenied) as caught:
+        case.run(world, fresh(world.viewer), world.inside)
+    assert case.permission in str(caught.value)
+
+
+@pytest.mark.parametrize("case", ACTION_CASES, ids=lambda c: c.name)
+def test_action_with_permission_succeeds(world, case):
+    # The negative cases above mean something only if the same call works when allowed.
+    case.run(world, fresh(world.admin), world.inside)
+
+
+@pytest.mark.parametrize("case", ACTION_CASES, ids=lambda c: c.name)
+def test_cross_organization_grant_reaches_its_subtree_only(world, case):
+    # cross lives in Acme / EMEA / Germany and manages Acme / Americas (Organization manager).
+    with pytest.raises(Http404):
+        case.run(world, fresh(world.cross), world.inside)
+    if case.permission in BUILTIN_ROLES["organization-manager"][2]:
+        case.run(world, fresh(world.cross), world.outside)
+    else:
+        with pytest.raises(PermissionDenied):
+            case.run(world, fresh(world.cross), world.outside)
+
+
+@pytest.mark.parametrize("case", VIEW_CASES, ids=lambda c: c.name)
+def test_view_on_another_organization_is_404(client, world, case):
+    portal_login(client, world.admin)
+    call = getattr(client, case.method)
+    for where in ("outside", "foreign"):
+        assert call(case.url(world, world.customer_in(where)), case.data).status_code == 404, where
+    assert call(case.url(world, world.inside), case.data).status_code in (200, 302)
+    if case.permission:
+        portal_login(client, world.viewer)
+        assert call(case.url(world, world.inside), case.data).status_code == 403
