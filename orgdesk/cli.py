@@ -130,6 +130,53 @@ def cmd_createadmin(args: argparse.Namespace) -> None:
     print(f"{verb} {account.email} ({where})")
 
 
+def cmd_role(args: argparse.Namespace) -> None:
+    from orgdesk.access.actions import GrantError, create_role
+    from orgdesk.access.models import OrgRole
+    from orgdesk.access.permissions import CATALOGUE
+
+    _check_database()
+    _require_migrated()
+    if args.action == "list":
+        for role in OrgRole.objects.order_by("name"):
+            flags = " (built in)" if role.builtin else ""
+            flags += " (protected)" if role.protected else ""
+            print(f"{role.slug:<32} {role.name}{flags}: {', '.join(role.permissions)}")
+        return
+    if args.action == "permissions":
+        for code, label in CATALOGUE.items():
+            print(f"{code:<28} {label}")
+        return
+    if not args.name or not args.permissions:
+        raise CliError("role create needs --name and --permissions")
+    codes = [c.strip() for c in args.permissions.split(",") if c.strip()]
+    try:
+        role = create_role(
+            actor=None,
+            name=args.name,
+            permissions=codes,
+            description=args.description,
+            protected=args.protected,
+        )
+    except GrantError as exc:
+        raise CliError(str(exc)) from None
+    print(f"created role {role.slug}: {', '.join(role.permissions)}")
+
+
+def cmd_policy(args: argparse.Namespace) -> None:
+    from orgdesk.security.actions import update_security_policy
+
+    _check_database()
+    _require_migrated()
+    policy = update_security_policy(
+        actor=None,
+        require_admin_mfa=None
+        if args.require_admin_mfa is None
+        else args.require_admin_mfa == "on",
+    )
+    print(f"require_admin_mfa: {'on' if policy.require_admin_mfa else 'off'}")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     _check_database()
     from orgdesk.server import serve
@@ -190,6 +237,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--home", help="the account's home organization if not --org (a cross-organization grant)"
     )
     p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser("role", help="list permissions and roles, or define a brand role")
+    p.add_argument("action", choices=["list", "permissions", "create"])
+    p.add_argument("--name")
+    p.add_argument("--permissions", help="comma-separated permission codes")
+    p.add_argument("--description", default="")
+    p.add_argument("--protected", action="store_true", help="only brand admins may assign it")
+    p.set_defaults(func=cmd_role)
+
+    p = sub.add_parser("policy", help="show or change the brand security policy")
+    p.add_argument("--require-admin-mfa", choices=["on", "off"])
+    p.set_defaults(func=cmd_policy)
 
     p = sub.add_parser("serve", help="run the web server (gunicorn)")
     p.add_argument("--host", default="127.0.0.1")

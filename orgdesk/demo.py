@@ -111,7 +111,13 @@ def seed(accounts: int = 5000) -> list[dict[str, Any]]:
 
 
 def describe(signins: list[dict[str, Any]], url: str) -> str:
-    lines = ["", f"Orgdesk demo: {url}", "", "Sign-ins (also in var/demo-signins.json):"]
+    lines = [
+        "",
+        f"Orgdesk demo: {url}",
+        f"Organization portal sign-in: {url}portal/login",
+        "",
+        "Sign-ins (also in var/demo-signins.json):",
+    ]
     for s in signins:
         if s.get("brand"):
             what = "brand admin (Admin Console)"

@@ -98,3 +98,40 @@ def revoke_role(*, actor: Any, assignment: RoleAssignment, reason: str = "") -> 
         metadata=_meta(role, organization, reason),
     )
     forget_authority(account)
+
+
+@transaction.atomic
+def create_role(
+    *, actor: Any, name: str, permissions: list[str], description: str = "", protected: bool = False
+) -> OrgRole:
+    """A brand-defined organization role (brand admins and scripts only)."""
+    from django.utils.text import slugify
+
+    from orgdesk.access.permissions import validate_codes
+
+    if actor is not None and not authority(actor).is_brand:
+        raise PermissionDenied("Only brand admins define organization roles.")
+    name = (name or "").strip()
+    if not name or len(name) > 150:
+        raise GrantError("A role needs a name of at most 150 characters.")
+    try:
+        codes = validate_codes(permissions)
+    except ValueError as exc:
+        raise GrantError(str(exc)) from None
+    if not codes:
+        raise GrantError("A role needs at least one permission.")
+    slug = slugify(name)[:100] or "role"
+    if (
+        OrgRole.objects.filter(slug=slug).exists()
+        or OrgRole.objects.filter(name__iexact=name).exists()
+    ):
+        raise GrantError(f"A role named {name!r} already exists.")
+    role = OrgRole.objects.create(
+        name=name,
+        slug=slug,
+        description=description[:500],
+        permissions=codes,
+        protected=protected,
+    )
+    record("role.created", actor=actor, metadata={"role": slug, "permissions": codes})
+    return role

@@ -35,6 +35,8 @@ EVENT_TYPES = {
     "group.member_removed": (ADMIN_ACTION, _("Removed from group")),
     "role.granted": (ADMIN_ACTION, _("Role granted")),
     "role.revoked": (ADMIN_ACTION, _("Role revoked")),
+    "role.created": (ADMIN_ACTION, _("Role created")),
+    "policy.updated": (ADMIN_ACTION, _("Security policy updated")),
     "invitation.sent": (ADMIN_ACTION, _("Invitation sent")),
     "organization.created": (ADMIN_ACTION, _("Organization created")),
     "organization.renamed": (ADMIN_ACTION, _("Organization renamed")),

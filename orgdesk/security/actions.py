@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orgdesk.activity.recorder import record
 from orgdesk.core.scoping import require
-from orgdesk.security.models import Authenticator, CustomerSession
+from orgdesk.security.models import Authenticator, CustomerSession, SecurityPolicy
 from orgdesk.security.stepup import require_recent_auth
 
 
@@ -41,3 +41,16 @@ def remove_authenticator(*, actor: Any, authenticator: Authenticator, reason: st
     meta = {"type": authenticator.type, "authenticator": str(authenticator.pk), **_reason(reason)}
     authenticator.delete()
     record("authenticator.removed", account=account, actor=actor, metadata=meta)
+
+
+@transaction.atomic
+def update_security_policy(*, actor: Any, require_admin_mfa: bool | None = None) -> SecurityPolicy:
+    """Brand-wide settings (brand admins and scripts only)."""
+    if actor is not None and not actor.is_staff:
+        raise PermissionDenied("Only brand admins change the security policy.")
+    policy = SecurityPolicy.objects.select_for_update().get(pk=SecurityPolicy.current().pk)
+    if require_admin_mfa is not None and policy.require_admin_mfa != require_admin_mfa:
+        policy.require_admin_mfa = require_admin_mfa
+        policy.save()
+        record("policy.updated", actor=actor, metadata={"require_admin_mfa": require_admin_mfa})
+    return policy
