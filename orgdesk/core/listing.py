@@ -1,0 +1,194 @@
+"""The list pipeline (DESIGN §6): restrict → filter → search → order → keyset page.
+
+Orders are deterministic (a sort column, then id, both descending) and pages are addressed by
+a signed cursor holding the last row's sort key, so page 100 costs what page 1 costs: the
+database starts its index scan at the cursor instead of counting past skipped rows. No
+unbounded COUNT: the total is counted only up to a small limit ("1,000+").
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.db import connection, models
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
+
+CURSOR_SALT = "orgdesk.listing.cursor"
+COUNT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """Sort by `field` descending (NULLs last), then by primary key descending."""
+
+    key: str
+    field: str
+    nullable: bool = False
+
+    def order_by(self, reverse: bool = False) -> list[Any]:
+        f, pk = F(self.field), F("pk")
+        if reverse:
+            return [f.asc(nulls_first=True) if self.nullable else f.asc(), pk.asc()]
+        return [f.desc(nulls_last=True) if self.nullable else f.desc(), pk.desc()]
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    size: int
+    start: int  # 1-based position of the first row
+    next_cursor: str | None
+    prev_cursor: str | None
+    total: int | None  # exact when below COUNT_LIMIT
+    total_capped: bool
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows) - 1 if self.rows else self.start - 1
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _sign(data: dict[str, Any]) -> str:
+    return signing.dumps(data, salt=CURSOR_SALT, compress=True)
+
+
+def _unsign(cursor: str) -> dict[str, Any]:
+    try:
+        data = signing.loads(cursor, salt=CURSOR_SALT)
+    except signing.BadSignature:
+        raise BadCursor("This page link is no longer valid.") from None
+    if not isinstance(data, dict) or {"k", "id", "n", "d"} - set(data):
+        raise BadCursor("This page link is no longer valid.")
+    return data
+
+
+def _row_compare(
+    qs: models.QuerySet[Any], ordering: Ordering, op: str, value: Any, pk: Any
+) -> models.QuerySet[Any]:
+    """WHERE (sort_column, id) <op> (value, pk): a row comparison a btree scan can start at."""
+    model = qs.model
+    field = model._meta.get_field(ordering.field)
+    pk_field = model._meta.pk
+    table = connection.ops.quote_name(model._meta.db_table)
+    col = f"{table}.{connection.ops.quote_name(field.column)}"
+    pk_col = f"{table}.{connection.ops.quote_name(pk_field.column)}"
+    params = [
+        field.get_db_prep_value(field.to_python(value), connection),
+        pk_field.get_db_prep_value(pk_field.to_python(pk), connection),
+    ]
+    # Only quoted identifiers from the model and a fixed operator are interpolated; the
+    # values are bound parameters.
+    condition = RawSQL(  # noqa: S611
+        f"({col}, {pk_col}) {op} (%s, %s)", params, output_field=models.BooleanField()
+    )
+    return qs.filter(condition)
+
+
+def _after(
+    qs: models.QuerySet[Any], ordering: Ordering, value: Any, pk: Any
+) -> list[models.QuerySet[Any]]:
+    """Querysets, in display order, holding the rows after (value, pk)."""
+    if value is None:
+        return [qs.filter(Q(**{f"{ordering.field}__isnull": True}), pk__lt=pk)]
+    parts = [_row_compare(qs, ordering, "<", value, pk)]
+    if ordering.nullable:
+        parts.append(qs.filter(**{f"{ordering.field}__isnull": True}))
+    return parts
+
+
+def _before(
+    qs: models.QuerySet[Any], ordering: Ordering, value: Any, pk: Any
+) -> list[models.QuerySet[Any]]:
+    """Querysets, in reverse display order, holding the rows before (value, pk)."""
+    if value is None:
+        parts = [qs.filter(Q(**{f"{ordering.field}__isnull": True}), pk__gt=pk)]
+        parts.append(qs.filter(**{f"{ordering.field}__isnull": False}))
+        return parts
+    return [_row_compare(qs, ordering, ">", value, pk)]
+
+
+def _take(parts: Sequence[models.QuerySet[Any]], order: list[Any], limit: int) -> list[Any]:
+    rows: list[Any] = []
+    for part in parts:
+        if len(rows) >= limit:
+            break
+        rows.extend(part.order_by(*order)[: limit - len(rows)])
+    return rows
+
+
+def _key(row: Any, ordering: Ordering) -> Any:
+    value = getattr(row, ordering.field)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def paginate(
+    qs: models.QuerySet[Any],
+    ordering: Ordering,
+    *,
+    size: int,
+    cursor: str | None = None,
+    count: bool = True,
+) -> Page:
+    """One page of `qs`. Raises BadCursor for a tampered or foreign cursor."""
+    start = 1
+    if cursor:
+        data = _unsign(cursor)
+        if data.get("o") != ordering.key:
+            raise BadCursor("This page link belongs to another sort order.")
+        start = max(int(data["n"]), 1)
+        if data["d"] == "next":
+            rows = _take(_after(qs, ordering, data["k"], data["id"]), ordering.order_by(), size + 1)
+            has_more, has_before = len(rows) > size, True
+            rows = rows[:size]
+        else:
+            rows = _take(
+                _before(qs, ordering, data["k"], data["id"]),
+                ordering.order_by(reverse=True),
+                size + 1,
+            )
+            has_before = len(rows) > size
+            rows = list(reversed(rows[:size]))
+            has_more = True
+            start = max(start, 1)
+    else:
+        rows = list(qs.order_by(*ordering.order_by())[: size + 1])
+        has_more, has_before = len(rows) > size, False
+        rows = rows[:size]
+
+    if cursor and not has_before:
+        start = 1
+    next_cursor = prev_cursor = None
+    if rows and has_more:
+        last = rows[-1]
+        next_cursor = _sign(
+            {
+                "o": ordering.key,
+                "d": "next",
+                "k": _key(last, ordering),
+                "id": str(last.pk),
+                "n": start + len(rows),
+            }
+        )
+    if rows and has_before and start > 1:
+        first = rows[0]
+        prev_cursor = _sign(
+            {
+                "o": ordering.key,
+                "d": "prev",
+                "k": _key(first, ordering),
+                "id": str(first.pk),
+                "n": max(start - size, 1),
+            }
+        )
+    total, capped = None, False
+    if count and not cursor and not has_more:
+        total = len(rows)
+    elif count:
+        bounded = qs.order_by()[: COUNT_LIMIT + 1].count()
+        total, capped = min(bounded, COUNT_LIMIT), bounded > COUNT_LIMIT
+    return Page(rows, size, start, next_cursor, prev_cursor, total, capped)
