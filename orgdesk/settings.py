@@ -57,8 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "orgdesk.security.middleware.AdminSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "orgdesk.security.middleware.AdminSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -10,6 +10,7 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
     # WhiteNoise warns at start-up when STATIC_ROOT is missing (assets come from the finders).
     django_settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
+
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

@@ -14,7 +14,9 @@ class AdminPreference(models.Model):
         DARK = "dark", _("Dark")
 
     account = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
         related_name="portal_preference",
     )
     theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -59,14 +59,18 @@ def portal_login_required(view: Any) -> Any:
     return login_required(view, login_url="portal:login")
 
 
-def step_up_required(view: Any) -> Any:
+def step_up_required(view: Any = None, *, return_to: str = "portal:security") -> Any:
     """Send the admin to confirm their identity when their last one is too old."""
+    if view is None:
+        return lambda v: step_up_required(v, return_to=return_to)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not has_recent_auth(request.user):
             messages.info(request, _("Confirm your identity to continue."))
-            return redirect(f"{reverse('portal:step_up')}?next={request.path}")
+            # After a POST, come back to a page that can be shown, not to the action URL.
+            back = request.path if request.method == "GET" else reverse(return_to)
+            return redirect(f"{reverse('portal:step_up')}?{urlencode({'next': back})}")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -122,7 +126,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             }
             target = reverse("portal:verify")
             nxt = request.POST.get("next")
-            return redirect(f"{target}?next={nxt}" if nxt else target)
+            return redirect(f"{target}?{urlencode({'next': nxt})}" if nxt else target)
         if attempt.outcome == "throttled":
             minutes = max(1, attempt.retry_after // 60)
             form.add_error(
@@ -151,6 +155,7 @@ class CodeForm(forms.Form):
     code = forms.CharField(
         label=gettext_lazy("Code"),
         max_length=32,
+        required=False,  # a passkey assertion comes without a code
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
@@ -199,7 +204,8 @@ def verify_view(request: HttpRequest) -> HttpResponse:
                 complete_sign_in(request, account, method)
                 return _signed_in_response(request, account)
             throttle.failed()
-            form = CodeForm()
+            form = CodeForm({"code": ""})
+            form.is_valid()
             form.add_error(None, _("That code or passkey was not accepted."))
             status = 401
     has_passkey = Authenticator.objects.filter(
@@ -321,6 +327,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
 
 
 @portal_login_required
+@step_up_required
 def totp_view(request: HttpRequest) -> HttpResponse:
     secret = request.session.get(SESSION_TOTP_SECRET)
     if request.method == "GET" or not secret:
@@ -375,6 +382,15 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
 @portal_login_required
 @require_POST
 def passkey_options_view(request: HttpRequest) -> JsonResponse:
+    if not has_recent_auth(request.user):
+        back = urlencode({"next": reverse("portal:security")})
+        return JsonResponse(
+            {
+                "detail": _("Confirm your identity first."),
+                "step_up": f"{reverse('portal:step_up')}?{back}",
+            },
+            status=403,
+        )
     options, challenge = mfa.passkey_registration_options(request.user)
     request.session[SESSION_PASSKEY_CHALLENGE] = challenge
     return JsonResponse(json.loads(options))

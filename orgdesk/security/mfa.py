@@ -25,7 +25,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -229,7 +229,7 @@ def enrol_passkey(
             expected_rp_id=settings.WEBAUTHN_RP_ID,
             expected_origin=_origin(),
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise MfaError("The passkey could not be registered. Try again.") from exc
     credential_id = bytes_to_base64url(verified.credential_id)
     if Authenticator.objects.filter(
@@ -293,7 +293,7 @@ def verify_passkey(*, account: Any, response: str | dict[str, Any], challenge: s
             credential_public_key=base64.b64decode(row.credential["public_key"]),
             credential_current_sign_count=row.credential.get("sign_count", 0),
         )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
+    except (WebAuthnException, ValueError, KeyError, TypeError):
         return False
     row.credential = {**row.credential, "sign_count": verified.new_sign_count}
     row.last_used = timezone.now()

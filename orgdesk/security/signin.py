@@ -56,6 +56,14 @@ def find_accounts(identifier: str) -> list[Account]:
     return list(Account.objects.filter(match).order_by("created")[:MAX_CANDIDATES])
 
 
+def throttle_subject(identifier: str, candidates: list[Account]) -> str:
+    """What failures count against: the accounts an identifier reaches, not its spelling, so
+    "+33 6 12…" and "+336 12…" (or an email and a username of one account) share counters."""
+    if candidates:
+        return "accounts:" + ",".join(sorted(str(a.pk) for a in candidates))
+    return "identifier:" + (identifier or "").strip().lower()
+
+
 def has_portal_access(account: Account) -> bool:
     return account.is_staff or account.role_assignments.exists()
 
@@ -79,7 +87,7 @@ def attempt_password(request: HttpRequest, identifier: str, password: str) -> At
     known = is_known_device(
         request.COOKIES.get(KNOWN_DEVICE_COOKIE), {str(a.pk) for a in candidates}
     )
-    throttle = SignInThrottle(identifier, ip, known_device=known)
+    throttle = SignInThrottle(throttle_subject(identifier, candidates), ip, known_device=known)
     verdict = throttle.check()
     single = candidates[0] if len(candidates) == 1 else None
     if not verdict.allowed:

@@ -30,6 +30,10 @@
       credentials: "same-origin",
     });
     const data = await response.json();
+    if (data.step_up) {
+      window.location.assign(data.step_up);
+      throw new Error(data.detail);
+    }
     if (!response.ok) throw new Error(data.detail || "error");
     return data;
   }
