@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "heroicons",
     "django_tasks",
     "django_tasks_db",
     "orgdesk.core",
@@ -47,6 +50,7 @@ INSTALLED_APPS = [
     "orgdesk.invitations",
     "orgdesk.branding",
     "orgdesk.portal",
+    "orgdesk.customer",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "orgdesk.security.middleware.AdminSessionMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("portal/", include("orgdesk.portal.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("account/", include("orgdesk.customer.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -34,7 +34,9 @@ PASSWORD = "correct horse battery staple"
 LOGIN = "/portal/login"
 VERIFY = "/portal/login/verify"
 LOGOUT = "/portal/logout"
-HOME = "/portal/"
+HOME = "/portal/"  # where sign-in lands; it redirects on to the Accounts tab
+# A plain signed-in page (no redirect of its own) for "am I signed in?" checks.
+PAGE = "/portal/step-up"
 SECURITY = "/portal/security"
 TOTP = "/portal/security/totp"
 STEP_UP = "/portal/step-up"

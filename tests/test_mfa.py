@@ -17,6 +17,7 @@ from tests.portal_support import (
     HOME,
     LOGIN,
     LOGOUT,
+    PAGE,
     SECURITY,
     TOTP,
     VERIFY,
@@ -185,7 +186,7 @@ def test_enrolled_admin_signs_in_with_password_then_totp(admin):
     start_mfa(admin, client)
     pending_key = session_key(client)
     assert pending_key != before
-    assert client.get(HOME).status_code == 302  # half signed in is not signed in
+    assert client.get(PAGE).status_code == 302  # half signed in is not signed in
     assert client.get(VERIFY).status_code == 200
 
     ip = client.defaults["REMOTE_ADDR"]
@@ -204,7 +205,7 @@ def test_enrolled_admin_signs_in_with_password_then_totp(admin):
     assert last_event("mfa_challenge", account=admin).result == "success"
     login = last_event("login", account=admin)
     assert (login.result, login.metadata["method"]) == ("success", "totp")
-    assert client.get(HOME).status_code == 200
+    assert client.get(PAGE).status_code == 200
 
 
 def test_totp_code_cannot_be_replayed(totp_admin):
@@ -561,7 +562,7 @@ def mfa_required(db):
 def test_admin_without_second_factor_must_enrol_before_anything_else(org, admin, mfa_required):
     client = signed_in(admin)
 
-    for path in (HOME, f"/portal/{org.key}/", "/portal/step-up"):
+    for path in (HOME, f"/portal/{org.key}/", f"/portal/{org.key}/accounts", PAGE):
         response = client.get(path)
         assert response.status_code == 302, path
         assert response["Location"] == SECURITY, path
@@ -572,25 +573,25 @@ def test_admin_without_second_factor_must_enrol_before_anything_else(org, admin,
     _secret, enrolled = enrol_totp_via_portal(client)
     assert enrolled.status_code == 200
 
-    assert client.get(HOME).status_code == 200
+    assert client.get(PAGE).status_code == 200
     assert "requires a second factor" not in client.get(SECURITY).content.decode()
 
 
 def test_passkey_satisfies_the_policy_and_logout_stays_open(admin, mfa_required):
     client = signed_in(admin)
-    assert client.get(HOME)["Location"] == SECURITY
+    assert client.get(PAGE)["Location"] == SECURITY
     response, _credential = register_passkey(client, SoftWebAuthn())
     assert response.status_code == 200
-    assert client.get(HOME).status_code == 200
+    assert client.get(PAGE).status_code == 200
     assert client.post(LOGOUT)["Location"] == LOGIN
 
 
 def test_recovery_codes_alone_do_not_satisfy_the_policy(admin, mfa_required):
     mfa.generate_recovery_codes(account=admin)
     client = signed_in(admin)
-    assert client.get(HOME)["Location"] == SECURITY
+    assert client.get(PAGE)["Location"] == SECURITY
 
 
 def test_without_the_policy_a_password_is_enough(admin):
     assert SecurityPolicy.current().require_admin_mfa is False
-    assert signed_in(admin).get(HOME).status_code == 200
+    assert signed_in(admin).get(PAGE).status_code == 200

@@ -21,6 +21,7 @@ from tests.portal_support import (
     HOME,
     LOGIN,
     LOGOUT,
+    PAGE,
     PASSWORD,
     SECURITY,
     SESSION_COOKIE,
@@ -41,7 +42,7 @@ from tests.portal_support import (
 
 pytestmark = pytest.mark.django_db
 
-LOGIN_AGAIN = f"{LOGIN}?next={HOME}"
+LOGIN_AGAIN = f"{LOGIN}?next={PAGE}"
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +88,7 @@ def test_idle_session_ends(admin):
     )
     assert expired == 1
 
-    response = client.get(HOME)
+    response = client.get(PAGE)
 
     assert response.status_code == 302
     assert response["Location"] == LOGIN_AGAIN
@@ -101,7 +102,7 @@ def test_activity_pushes_the_idle_deadline_back(admin):
         expire_date=timezone.now() + dt.timedelta(seconds=60)
     )
 
-    response = client.get(HOME)
+    response = client.get(PAGE)
 
     assert response.status_code == 200
     assert response.cookies[SESSION_COOKIE]["max-age"] == 30 * 60
@@ -112,11 +113,11 @@ def test_activity_pushes_the_idle_deadline_back(admin):
 def test_idle_timeout_in_real_time(admin, settings):
     settings.SESSION_COOKIE_AGE = 1
     client = signed_in(admin)
-    assert client.get(HOME).status_code == 200
+    assert client.get(PAGE).status_code == 200
 
     time.sleep(1.5)
 
-    assert client.get(HOME)["Location"] == LOGIN_AGAIN
+    assert client.get(PAGE)["Location"] == LOGIN_AGAIN
 
 
 # ---- absolute lifetime ------------------------------------------------------------------------
@@ -126,7 +127,7 @@ def test_session_within_the_absolute_lifetime_goes_on(admin):
     assert product_settings.ORGDESK_SESSION_MAX_HOURS == 12
     client = signed_in(admin)
     set_session(client, orgdesk_signed_in_at=time.time() - 11.5 * 3600)
-    assert client.get(HOME).status_code == 200
+    assert client.get(PAGE).status_code == 200
 
 
 def test_absolute_lifetime_signs_out_even_an_active_session(admin):
@@ -136,7 +137,7 @@ def test_absolute_lifetime_signs_out_even_an_active_session(admin):
     assert client.get("/healthz").status_code == 200  # outside the portal: just signed out
 
     assert signed_in_account_id(client) is None
-    assert client.get(HOME)["Location"] == LOGIN_AGAIN
+    assert client.get(PAGE)["Location"] == LOGIN_AGAIN
 
 
 def test_session_without_a_sign_in_time_is_not_trusted(admin):
@@ -154,7 +155,7 @@ def test_absolute_lifetime_sends_a_portal_request_to_sign_in(admin):
     client = signed_in(admin)
     set_session(client, orgdesk_signed_in_at=time.time() - 13 * 3600)
 
-    response = client.get(HOME)
+    response = client.get(PAGE)
 
     assert response.status_code == 302
     assert response["Location"] == LOGIN_AGAIN
@@ -166,7 +167,7 @@ def test_disabled_admin_is_signed_out_at_the_next_request(admin):
     admin.status = admin.Status.DISABLED
     admin.save()
 
-    assert client.get(HOME)["Location"] == LOGIN_AGAIN
+    assert client.get(PAGE)["Location"] == LOGIN_AGAIN
 
 
 # ---- cookies ----------------------------------------------------------------------------------
@@ -247,7 +248,7 @@ def test_logout_needs_the_csrf_token(admin):
     assert last_event("logout") is None
 
     # The token rotates at sign-in: the one from the sign-in page is stale.
-    page = client.get(HOME)
+    page = client.get(PAGE)
     response = client.post(LOGOUT, {"csrfmiddlewaretoken": csrf_token_from(page)})
     assert response.status_code == 302
     assert signed_in_account_id(client) is None
@@ -285,12 +286,12 @@ def test_step_up_window_follows_the_setting(settings):
 
 def test_portal_requests_carry_the_sessions_auth_time(admin):
     client = signed_in(admin)
-    user = client.get(HOME).wsgi_request.user
+    user = client.get(PAGE).wsgi_request.user
     assert has_recent_auth(user)
     assert abs(user.auth_time.timestamp() - client.session["orgdesk_auth_time"]) < 1
 
     set_session(client, orgdesk_auth_time=time.time() - 11 * 60)
-    assert not has_recent_auth(client.get(HOME).wsgi_request.user)
+    assert not has_recent_auth(client.get(PAGE).wsgi_request.user)
 
 
 def test_step_up_with_the_password(admin):

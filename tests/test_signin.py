@@ -20,6 +20,7 @@ from tests.portal_support import (
     HOME,
     LOGIN,
     LOGOUT,
+    PAGE,
     PASSWORD,
     SECURITY,
     form_error,
@@ -69,14 +70,14 @@ def test_admin_signs_in_with_any_identifier(admin, kind):
         "phone": admin.phone,
     }[kind]
     client = portal_client()
-    assert client.get(HOME).status_code == 302  # not signed in yet
+    assert client.get(PAGE).status_code == 302  # not signed in yet
 
     response = sign_in(client, identifier)
 
     assert response.status_code == 302
     assert response["Location"] == HOME
     assert signed_in_account_id(client) == str(admin.pk)
-    assert client.get(HOME).status_code == 200
+    assert client.get(PAGE).status_code == 200
 
 
 def test_phone_in_another_format_signs_in(admin):
@@ -195,7 +196,7 @@ def test_customer_without_a_role_gets_no_access(org):
     assert response.status_code == 403
     assert "no access" in form_error(response)
     assert signed_in_account_id(client) is None
-    assert client.get(HOME).status_code == 302
+    assert client.get(PAGE).status_code == 302
     event = last_event("login", account=customer)
     assert (event.result, event.reason, event.ip) == ("failure", "no_admin_access", ip)
     # A wrong password does not tell whether the account has portal access.
@@ -227,7 +228,7 @@ def test_logout_is_post_only_and_recorded(admin):
     assert response.status_code == 302
     assert response["Location"] == LOGIN
     assert signed_in_account_id(client) is None
-    assert client.get(HOME).status_code == 302
+    assert client.get(PAGE).status_code == 302
     event = last_event("logout", account=admin)
     assert (event.result, event.ip, event.metadata) == (
         "success",

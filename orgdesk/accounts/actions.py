@@ -125,3 +125,34 @@ def enable_account(*, actor: Any, account: Account, reason: str = "") -> Account
     account.save(update_fields=["status", "disabled_at", "updated"])
     record("account.enabled", account=account, actor=actor, metadata=_reason(reason))
     return account
+
+
+EDITABLE = PROFILE_FIELDS
+
+
+@transaction.atomic
+def update_account(*, actor: Any, account: Account, changes: dict[str, Any]) -> Account:
+    """Change identifiers and profile fields; identifiers stay unique in the identity store."""
+    require(actor, "accounts.edit", account.organization)
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValueError(f"fields that cannot be edited here: {sorted(unknown)}")
+    if not changes:
+        return account
+    account = Account.objects.select_for_update().select_related("organization").get(pk=account.pk)
+    for name, value in changes.items():
+        setattr(account, name, value)
+    if {"email"} & set(changes) and "email_verified" not in changes:
+        account.email_verified = False  # a new address is not verified yet
+    if {"phone"} & set(changes) and "phone_verified" not in changes:
+        account.phone_verified = False
+    account.full_clean(exclude=["password", "store", "picture"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"email": ["This identifier is already used in this organization hierarchy."]}
+        ) from None
+    record("account.updated", account=account, actor=actor, metadata={"fields": sorted(changes)})
+    return account

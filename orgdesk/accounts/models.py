@@ -132,13 +132,16 @@ class Account(AbstractBaseUser, BaseModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["-last_login", "id"], name="account_last_login"),
-            models.Index(fields=["-created", "id"], name="account_created"),
+            # The list orders (core/listing.py): sort column DESC (NULLs last), then id DESC.
+            # SQLite puts NULLs last in DESC by itself; PostgreSQL gets NULLS LAST versions
+            # of the last_login indexes in migration 0005.
+            models.Index(fields=["-last_login", "-id"], name="account_last_login"),
+            models.Index(fields=["-created", "-id"], name="account_created"),
             models.Index(
-                fields=["organization", "-last_login", "id"], name="account_org_last_login"
+                fields=["organization", "-last_login", "-id"], name="account_org_last_login"
             ),
-            models.Index(fields=["organization", "status", "id"], name="account_org_status"),
-            models.Index(fields=["organization", "-created", "id"], name="account_org_created"),
+            models.Index(fields=["organization", "status", "-id"], name="account_org_status"),
+            models.Index(fields=["organization", "-created", "-id"], name="account_org_created"),
             # Equality on lower(email), lower(username) and phone is served by the unique
             # constraints; PostgreSQL adds prefix and trigram indexes (migration 0003).
             models.Index(Lower("family_name"), name="account_family_name_lower"),
@@ -212,6 +215,26 @@ class ExternalIdentity(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.email or self.subject}"
+
+    PROVIDER_NAMES = {
+        "google": "Google",
+        "apple": "Apple",
+        "facebook": "Facebook",
+        "microsoft": "Microsoft",
+        "github": "GitHub",
+        "linkedin": "LinkedIn",
+        "okta": "Okta",
+        "azure-ad": "Microsoft Entra ID",
+        "adfs": "AD FS",
+        "google-workspace": "Google Workspace",
+    }
+
+    @property
+    def provider_label(self) -> str:
+        """ "saml:okta" → "Okta (SAML)"; "google" → "Google"."""
+        protocol, _, name = self.provider.rpartition(":")
+        label = self.PROVIDER_NAMES.get(name, name.replace("-", " ").title())
+        return f"{label} ({protocol.upper()})" if protocol else label
 
 
 class Group(BaseModel):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orgdesk.portal import views
+from orgdesk.portal import accounts, prefs, views
 
 app_name = "portal"
 
@@ -17,6 +17,21 @@ urlpatterns = [
     path("security/passkey-options", views.passkey_options_view, name="passkey_options"),
     path("security/passkey", views.passkey_register_view, name="passkey_register"),
     path("security/remove/<uuid:pk>", views.remove_own_view, name="remove_own"),
+    path("preferences/theme", prefs.set_theme, name="set_theme"),
+    path("preferences/pin/<slug:org>", prefs.toggle_pin, name="toggle_pin"),
+    path("organizations/search", prefs.search_organizations, name="search_organizations"),
     path("", views.home_view, name="home"),
     path("<slug:org>/", views.organization_view, name="organization"),
+    path("<slug:org>/accounts", accounts.accounts_list, name="accounts"),
+    path("<slug:org>/accounts/new", accounts.account_create, name="account_create"),
+    path("<slug:org>/accounts/<uuid:pk>/edit", accounts.account_edit, name="account_edit"),
+    path(
+        "<slug:org>/accounts/<uuid:pk>/password", accounts.account_password, name="account_password"
+    ),
+    path(
+        "<slug:org>/accounts/<uuid:pk>/clear-sessions",
+        accounts.account_clear_sessions,
+        name="account_clear_sessions",
+    ),
+    path("<slug:org>/invitations", views.invitations_view, name="invitations"),
 ]

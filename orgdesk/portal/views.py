@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from orgdesk.access.permissions import CATALOGUE
 from orgdesk.activity.models import Event
 from orgdesk.activity.recorder import record
 from orgdesk.core.scoping import authority, visible_or_404
@@ -432,10 +431,18 @@ def remove_own_view(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @portal_login_required
 def home_view(request: HttpRequest) -> HttpResponse:
+    """Straight to the Accounts tab of the first favorite, else of the first organization."""
+    from orgdesk.portal.shell import preferences
+
     auth = authority(request.user)
-    return render(
-        request, "portal/home.html", {"entries": auth.organizations(), "is_brand": auth.is_brand}
-    )
+    entries = auth.organizations()
+    for favorite in preferences(request.user).favorites:
+        org = Organization.objects.filter(pk=favorite).first()
+        if org is not None and auth.permissions_in(org):
+            return redirect("portal:accounts", org=org.key)
+    if entries:
+        return redirect("portal:accounts", org=entries[0][0].key)
+    return render(request, "portal/home.html", {"entries": entries, "is_brand": auth.is_brand})
 
 
 @portal_login_required
@@ -444,10 +451,16 @@ def organization_view(request: HttpRequest, org: str) -> HttpResponse:
     if organization is None:
         raise Http404("No such organization.")
     visible_or_404(request.user, organization)
-    held = authority(request.user).permissions_in(organization)
-    permissions = [(code, label) for code, label in CATALOGUE.items() if code in held]
+    return redirect("portal:accounts", org=organization.key)
+
+
+@portal_login_required
+def invitations_view(request: HttpRequest, org: str) -> HttpResponse:
+    from orgdesk.portal.shell import current_organization, shell_context
+
+    organization = current_organization(request, org)
     return render(
         request,
-        "portal/organization.html",
-        {"organization": organization, "permissions": permissions},
+        "portal/invitations.html",
+        shell_context(request, organization, "invitations"),
     )

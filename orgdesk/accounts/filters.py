@@ -1,0 +1,176 @@
+"""The accounts FilterSet: one definition of what can be filtered, for the portal and the API.
+
+Every filter is a whitelisted field with a typed form field, so a malformed value is a form
+error, never a query. Text filters are case-insensitive prefix matches written as
+`lower(col) LIKE 'abc%'`, which the prefix indexes serve on PostgreSQL.
+"""
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.accounts.models import Account, Group, GroupMembership
+from orgdesk.accounts.validation import normalize_phone
+
+MAX_TEXT = 100
+
+
+def _prefix(qs: QuerySet[Account], column: str, value: str) -> QuerySet[Account]:
+    alias = f"{column}_lower"
+    return qs.alias(**{alias: Lower(column)}).filter(**{f"{alias}__startswith": value.lower()})
+
+
+def search_condition(text: str) -> Q:
+    """Free-text search: identifier and name prefixes, plus names containing the text."""
+    text = text.strip().lower()
+    condition = (
+        Q(email_lower__startswith=text)
+        | Q(username_lower__startswith=text)
+        | Q(given_name_lower__startswith=text)
+        | Q(family_name_lower__startswith=text)
+    )
+    if len(text) >= 3:
+        condition |= Q(display_name_lower__contains=text)
+    if text.startswith("+") and text[1:].replace(" ", "").isdigit():
+        condition |= Q(phone__startswith=text.replace(" ", ""))
+    return condition
+
+
+def search(qs: QuerySet[Account], text: str) -> QuerySet[Account]:
+    if not text.strip():
+        return qs
+    return qs.alias(
+        email_lower=Lower("email"),
+        username_lower=Lower("username"),
+        given_name_lower=Lower("given_name"),
+        family_name_lower=Lower("family_name"),
+        display_name_lower=Lower("display_name"),
+    ).filter(search_condition(text))
+
+
+class DayRange(django_filters.Filter):
+    """`<name>_from` and `<name>_to` as whole days (inclusive), in the admin's time zone."""
+
+    field_class = forms.DateField
+
+    def __init__(self, *args: Any, end: bool = False, **kwargs: Any) -> None:
+        self.end = end
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet[Account], value: dt.date | None) -> QuerySet[Account]:
+        if not value:
+            return qs
+        tz = timezone.get_current_timezone()
+        start = dt.datetime.combine(value, dt.time.min, tzinfo=tz)
+        if self.end:
+            return qs.filter(**{f"{self.field_name}__lt": start + dt.timedelta(days=1)})
+        return qs.filter(**{f"{self.field_name}__gte": start})
+
+
+def _date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"})
+
+
+class AccountFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=Account.Status.choices, label=_("Status"), empty_label=_("Any status")
+    )
+    identifier = django_filters.CharFilter(
+        method="filter_identifier", label=_("Login identifier"), max_length=254
+    )
+    account_id = django_filters.UUIDFilter(field_name="id", label=_("Account ID"))
+    username = django_filters.CharFilter(
+        method="filter_prefix", label=_("Username"), max_length=MAX_TEXT
+    )
+    group = django_filters.ModelChoiceFilter(
+        queryset=Group.objects.none(),
+        method="filter_group",
+        label=_("Group"),
+        empty_label=_("Any group"),
+    )
+    role = django_filters.ModelChoiceFilter(
+        queryset=OrgRole.objects.order_by("name"),
+        method="filter_role",
+        label=_("Role"),
+        empty_label=_("Any role"),
+    )
+    email = django_filters.CharFilter(method="filter_prefix", label=_("Email"), max_length=254)
+    given_name = django_filters.CharFilter(
+        method="filter_prefix", label=_("Given name"), max_length=MAX_TEXT
+    )
+    family_name = django_filters.CharFilter(
+        method="filter_prefix", label=_("Family name"), max_length=MAX_TEXT
+    )
+    birthdate = django_filters.DateFilter(label=_("Birthdate"), widget=_date_widget())
+    last_login_from = DayRange(
+        field_name="last_login", label=_("Last login from"), widget=_date_widget()
+    )
+    last_login_to = DayRange(
+        field_name="last_login", end=True, label=_("Last login to"), widget=_date_widget()
+    )
+    created_from = DayRange(field_name="created", label=_("Created from"), widget=_date_widget())
+    created_to = DayRange(
+        field_name="created", end=True, label=_("Created to"), widget=_date_widget()
+    )
+    updated_from = DayRange(field_name="updated", label=_("Updated from"), widget=_date_widget())
+    updated_to = DayRange(
+        field_name="updated", end=True, label=_("Updated to"), widget=_date_widget()
+    )
+    disabled_from = DayRange(
+        field_name="disabled_at", label=_("Disabled from"), widget=_date_widget()
+    )
+    disabled_to = DayRange(
+        field_name="disabled_at", end=True, label=_("Disabled to"), widget=_date_widget()
+    )
+
+    class Meta:
+        model = Account
+        fields: list[str] = []
+
+    def filter_prefix(self, qs: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        return _prefix(qs, name, value) if value.strip() else qs
+
+    def filter_identifier(self, qs: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        value = value.strip()
+        if not value:
+            return qs
+        condition = Q(email_lower=value.lower()) | Q(username_lower=value.lower())
+        try:
+            phone = normalize_phone(value) if value.startswith("+") else ""
+        except forms.ValidationError:
+            phone = ""
+        if phone:
+            condition |= Q(phone=phone)
+        return qs.alias(email_lower=Lower("email"), username_lower=Lower("username")).filter(
+            condition
+        )
+
+    def __init__(self, *args: Any, groups: QuerySet[Group] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The groups an admin may pick: given by the view (restricted, bounded).
+        if groups is not None:
+            self.filters["group"].queryset = groups
+            self.form.fields["group"].queryset = groups
+
+    def filter_group(self, qs: QuerySet[Account], name: str, value: Group) -> QuerySet[Account]:
+        return qs.filter(
+            Exists(GroupMembership.objects.filter(account=OuterRef("pk"), group=value))
+        )
+
+    def filter_role(self, qs: QuerySet[Account], name: str, value: OrgRole) -> QuerySet[Account]:
+        # EXISTS, not a join: an account holding the role twice must not appear twice.
+        return qs.filter(Exists(RoleAssignment.objects.filter(account=OuterRef("pk"), role=value)))
+
+    @property
+    def active(self) -> dict[str, Any]:
+        """The filters in use, by name (valid values only)."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "")}

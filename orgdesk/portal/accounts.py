@@ -1,0 +1,375 @@
+"""The Accounts tab: list (filter, search, scope, keyset pages), create, and the row actions."""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from orgdesk.accounts import actions as account_actions
+from orgdesk.accounts.filters import AccountFilter, search
+from orgdesk.accounts.models import Account, Group
+from orgdesk.core.listing import BadCursor, Ordering, paginate
+from orgdesk.core.scoping import access_account, require, restrict
+from orgdesk.portal.models import PAGE_SIZES
+from orgdesk.portal.shell import current_organization, preferences, shell_context
+from orgdesk.portal.views import portal_login_required, step_up_required
+from orgdesk.security import actions as security_actions
+from orgdesk.security.stepup import StepUpRequired
+
+ORDERINGS = {
+    "last_login": Ordering("last_login", "last_login", nullable=True),
+    "created": Ordering("created", "created"),
+}
+# Query parameters that describe a view (remembered); cursor and the like are not.
+VIEW_PARAMS = {"q", "scope", "order", *AccountFilter.base_filters}
+VIEW_KEY = "accounts"
+MAX_QUERY = 100
+MAX_GROUP_CHOICES = 300
+
+
+def _clean_params(params: QueryDict) -> dict[str, str]:
+    return {k: v for k, v in params.items() if k in VIEW_PARAMS and v.strip()}
+
+
+def _scope_options(organization: Any) -> bool:
+    """A search across descendants is offered where identifiers are unique in the tree."""
+    return organization.root_hierarchy_unique()
+
+
+@portal_login_required
+def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
+    organization = current_organization(request, org)
+    require(request.user, "accounts.view", organization)
+    pref = preferences(request.user)
+    here = reverse("portal:accounts", args=[organization.key])
+
+    if "clear" in request.GET:
+        pref.filters.pop(VIEW_KEY, None)
+        pref.save(update_fields=["filters", "updated"])
+        return redirect(here)
+    saved = pref.filters.get(VIEW_KEY)
+    if not request.GET and saved:
+        return redirect(f"{here}?{saved}")
+
+    problems: list[str] = []
+    params = request.GET
+    size = pref.page_size
+    if "size" in params:
+        try:
+            size = int(params["size"])
+        except ValueError:
+            size = 0
+        if size not in PAGE_SIZES:
+            problems.append(_("Items per page must be 10, 25, 50 or 100."))
+            size = pref.page_size
+        elif size != pref.page_size:
+            pref.page_size = size
+            pref.save(update_fields=["page_size", "updated"])
+
+    tree_scope = _scope_options(organization)
+    scope = params.get("scope", "tree" if tree_scope else "org")
+    if scope not in ("org", "tree") or (scope == "tree" and not tree_scope):
+        problems.append(_("Unknown search scope; showing this organization only."))
+        scope = "org"
+    order_key = params.get("order", "last_login")
+    if order_key not in ORDERINGS:
+        problems.append(_("Unknown sort order; sorted by last login."))
+        order_key = "last_login"
+
+    base = restrict(request.user, "accounts.view", Account.objects.select_related("organization"))
+    if scope == "org":
+        base = base.filter(organization=organization)
+    else:
+        base = base.filter(organization__in=organization.subtree().values("id"))
+
+    groups = (
+        restrict(request.user, "groups.view", Group.objects.select_related("organization"))
+        .filter(organization__in=organization.subtree().values("id"))
+        .order_by("organization__path", "name")[:MAX_GROUP_CHOICES]
+    )
+    groups = Group.objects.filter(pk__in=[g.pk for g in groups]).select_related("organization")
+    filterset = AccountFilter(params, queryset=base, groups=groups)
+    if filterset.is_valid():
+        qs = filterset.qs
+    else:
+        qs = base
+        labels = [str(filterset.form.fields[name].label) for name in filterset.errors]
+        problems.append(
+            _("These filters were not valid and were ignored: %(names)s.")
+            % {"names": ", ".join(labels)}
+        )
+        filterset = AccountFilter(None, queryset=base, groups=groups)
+    q = params.get("q", "")
+    if len(q) > MAX_QUERY:
+        problems.append(_("The search text is too long (at most 100 characters)."))
+        q = ""
+    qs = search(qs, q)
+
+    try:
+        page = paginate(qs, ORDERINGS[order_key], size=size, cursor=params.get("cursor") or None)
+    except BadCursor:
+        problems.append(_("That page link is no longer valid; showing the first page."))
+        page = paginate(qs, ORDERINGS[order_key], size=size)
+    prefetch_related_objects(page.rows, "identities")
+
+    remembered = _clean_params(params) if not problems else {}
+    if not problems:
+        encoded = urlencode(sorted(remembered.items()))
+        if encoded != (saved or ""):
+            if encoded:
+                pref.filters[VIEW_KEY] = encoded
+            else:
+                pref.filters.pop(VIEW_KEY, None)
+            pref.save(update_fields=["filters", "updated"])
+
+    view_query = urlencode(sorted(remembered.items()))
+    context = {
+        **shell_context(request, organization, "accounts"),
+        "page": page,
+        "filterset": filterset,
+        "q": q,
+        "scope": scope,
+        "tree_scope": tree_scope,
+        "order": order_key,
+        "size": size,
+        "problems": problems,
+        "active_filters": filterset.active,
+        "view_query": view_query,
+        "base_url": here,
+        "page_url": lambda cursor: f"{here}?{urlencode({**remembered, 'cursor': cursor})}",
+    }
+    context["next_url"] = context["page_url"](page.next_cursor) if page.next_cursor else ""
+    context["prev_url"] = context["page_url"](page.prev_cursor) if page.prev_cursor else ""
+    if request.htmx:
+        response = render(request, "portal/accounts/_results.html", context)
+        # The address bar shows the canonical view, not every empty form field.
+        cursor = params.get("cursor") if page.rows and params.get("cursor") else None
+        canonical = (
+            context["page_url"](cursor)
+            if cursor
+            else (f"{here}?{view_query}" if view_query else here)
+        )
+        response["HX-Push-Url"] = canonical
+        return response
+    return render(request, "portal/accounts/list.html", context)
+
+
+# ---- create ----------------------------------------------------------------------------------
+
+
+class CreateAccountForm(forms.Form):
+    PASSWORD_SET = "set"  # noqa: S105 (a choice value)
+    PASSWORD_LINK = "link"  # noqa: S105 (a choice value)
+
+    email = forms.EmailField(label=gettext_lazy("Email"), required=False, max_length=254)
+    username = forms.CharField(label=gettext_lazy("Username"), required=False, max_length=150)
+    phone = forms.CharField(
+        label=gettext_lazy("Phone"),
+        required=False,
+        max_length=32,
+        help_text=gettext_lazy("International format, such as +33612345678."),
+    )
+    given_name = forms.CharField(label=gettext_lazy("Given name"), max_length=150)
+    family_name = forms.CharField(label=gettext_lazy("Family name"), max_length=150)
+    password_choice = forms.ChoiceField(
+        label=gettext_lazy("Password"),
+        choices=[
+            (PASSWORD_LINK, gettext_lazy("Email a link to set a password")),
+            (PASSWORD_SET, gettext_lazy("Set an initial password")),
+        ],
+        initial=PASSWORD_LINK,
+        widget=forms.RadioSelect,
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Initial password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        choice = data.get("password_choice")
+        if choice == self.PASSWORD_SET and not data.get("password"):
+            self.add_error("password", _("Enter the initial password."))
+        if choice == self.PASSWORD_LINK and not data.get("email"):
+            self.add_error("email", _("A set-password link needs an email address."))
+        return data
+
+
+@portal_login_required
+def account_create(request: HttpRequest, org: str) -> HttpResponse:
+    organization = current_organization(request, org)
+    require(request.user, "accounts.create", organization)
+    form = CreateAccountForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        choice = data.pop("password_choice")
+        password = data.pop("password") or None
+        try:
+            if password:
+                from django.contrib.auth.password_validation import validate_password
+
+                validate_password(password)
+            account = account_actions.create_account(
+                actor=request.user,
+                organization=organization,
+                password=password if choice == form.PASSWORD_SET else None,
+                **data,
+            )
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+            status = 400
+        else:
+            if choice == form.PASSWORD_LINK:
+                _send_set_password_link(request, account)
+            messages.success(
+                request, _("Account %(name)s created.") % {"name": account.get_full_name()}
+            )
+            listing = reverse("portal:accounts", args=[organization.key])
+            return redirect(f"{listing}?{urlencode({'account_id': str(account.pk)})}")
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "portal/accounts/create.html",
+        {**shell_context(request, organization, "accounts"), "form": form},
+        status=status,
+    )
+
+
+def _attach_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error("password" if "password" in str(exc.messages) else None, exc.messages)
+
+
+def _send_set_password_link(request: HttpRequest, account: Account) -> None:
+    from orgdesk.accounts.passwords import PasswordLinkError, send_password_link
+
+    try:
+        send_password_link(actor=request.user, account=account, purpose="set_password")
+    except PasswordLinkError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.info(
+            request, _("A link to set a password was sent to %(email)s.") % {"email": account.email}
+        )
+
+
+# ---- row actions -----------------------------------------------------------------------------
+
+
+class EditAccountForm(forms.ModelForm):
+    class Meta:
+        model = Account
+        fields = ["username", "email", "phone", "given_name", "family_name", "display_name"]
+
+
+@portal_login_required
+def account_edit(request: HttpRequest, org: str, pk: str) -> HttpResponse:
+    organization = current_organization(request, org)
+    account = access_account(request.user, pk, "accounts.edit")
+    form = EditAccountForm(request.POST or None, instance=account)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            changed = form.changed_data
+            try:
+                account_actions.update_account(
+                    actor=request.user,
+                    account=account,
+                    changes={name: form.cleaned_data[name] for name in changed},
+                )
+            except ValidationError as exc:
+                _attach_errors(form, exc)
+                status = 400
+            else:
+                messages.success(request, _("Account details saved."))
+                return redirect("portal:accounts", org=organization.key)
+        else:
+            status = 400
+    return render(
+        request,
+        "portal/accounts/edit.html",
+        {**shell_context(request, organization, "accounts"), "form": form, "account": account},
+        status=status,
+    )
+
+
+class SetPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=gettext_lazy("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (optional)"), required=False, max_length=500
+    )
+
+
+@portal_login_required
+@step_up_required(return_to="portal:home")
+def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
+    organization = current_organization(request, org)
+    account = access_account(request.user, pk, "accounts.set_password")
+    form = SetPasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_actions.set_password(
+                actor=request.user,
+                account=account,
+                password=form.cleaned_data["password"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            form.add_error("password", exc.messages)
+            status = 400
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+            status = 403
+        else:
+            messages.success(request, _("Password changed."))
+            return redirect("portal:accounts", org=organization.key)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "portal/accounts/password.html",
+        {**shell_context(request, organization, "accounts"), "form": form, "account": account},
+        status=status,
+    )
+
+
+@portal_login_required
+@require_POST
+def account_clear_sessions(request: HttpRequest, org: str, pk: str) -> HttpResponse:
+    organization = current_organization(request, org)
+    account = access_account(request.user, pk, "sessions.clear")
+    listing = reverse("portal:accounts", args=[organization.key])
+    try:
+        cleared = security_actions.clear_sessions(
+            actor=request.user, account=account, reason=request.POST.get("reason", "")
+        )
+    except StepUpRequired:
+        messages.info(request, _("Confirm your identity, then clear the sessions again."))
+        return redirect(f"{reverse('portal:step_up')}?{urlencode({'next': listing})}")
+    messages.success(
+        request,
+        _("%(count)d session(s) of %(name)s ended.")
+        % {"count": cleared, "name": account.get_full_name()},
+    )
+    return redirect(listing)

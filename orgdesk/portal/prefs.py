@@ -1,0 +1,86 @@
+"""Per-admin preferences (theme, pinned organizations) and the organization search (⌘K)."""
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from orgdesk.core.scoping import authority
+from orgdesk.organizations.models import Organization
+from orgdesk.portal.models import AdminPreference
+from orgdesk.portal.shell import MAX_FAVORITES, current_organization, preferences
+from orgdesk.portal.views import portal_login_required
+
+SEARCH_LIMIT = 20
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("portal:home")
+
+
+@portal_login_required
+@require_POST
+def set_theme(request: HttpRequest) -> HttpResponse:
+    theme = request.POST.get("theme", "")
+    if theme in AdminPreference.Theme.values:
+        pref = preferences(request.user)
+        pref.theme = theme
+        pref.save(update_fields=["theme", "updated"])
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=204)
+    return redirect(_back(request))
+
+
+@portal_login_required
+@require_POST
+def toggle_pin(request: HttpRequest, org: str) -> HttpResponse:
+    organization = current_organization(request, org)
+    pref = preferences(request.user)
+    key = str(organization.id)
+    favorites = [str(f) for f in pref.favorites]
+    if key in favorites:
+        favorites.remove(key)
+    else:
+        favorites = [*favorites, key][-MAX_FAVORITES:]
+    pref.favorites = favorites
+    pref.save(update_fields=["favorites", "updated"])
+    return redirect(_back(request))
+
+
+@portal_login_required
+@require_GET
+def search_organizations(request: HttpRequest) -> JsonResponse:
+    """Organizations the admin can reach whose name or route contains the text."""
+    text = (request.GET.get("q") or "").strip().lower()[:100]
+    auth = authority(request.user)
+    qs = Organization.objects.all()
+    if not auth.is_brand:
+        paths = sorted({g.path for g in auth.grants})
+        reach = Q()
+        for path in paths:
+            reach |= Q(path__startswith=path)
+        qs = qs.filter(reach) if paths else qs.none()
+    if text:
+        # "acme/emea" and "acme / emea" both find "Acme / EMEA"
+        normalized = " / ".join(part.strip() for part in text.split("/") if part.strip())
+        qs = qs.alias(route_lower=Lower("route")).filter(route_lower__contains=normalized)
+    rows = qs.order_by("depth", "route").values("key", "name", "route")[:SEARCH_LIMIT]
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "key": r["key"],
+                    "name": r["name"],
+                    "route": r["route"],
+                    "url": reverse("portal:accounts", args=[r["key"]]),
+                }
+                for r in rows
+            ]
+        }
+    )

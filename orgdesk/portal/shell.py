@@ -1,0 +1,49 @@
+"""What every portal page around a tab needs: the current organization, the selector, the
+admin's preferences, and permission flags for the current organization."""
+
+from typing import Any
+
+from django.http import Http404, HttpRequest
+
+from orgdesk.core.scoping import authority
+from orgdesk.organizations.models import Organization
+from orgdesk.portal.models import PAGE_SIZES, AdminPreference
+
+MAX_FAVORITES = 20
+
+
+def preferences(account: Any) -> AdminPreference:
+    cached = getattr(account, "_orgdesk_preference", None)
+    if cached is None:
+        cached, _ = AdminPreference.objects.get_or_create(account=account)
+        account._orgdesk_preference = cached
+    return cached
+
+
+def current_organization(request: HttpRequest, key: str) -> Organization:
+    """The organization in the URL, or 404 when missing or out of the admin's reach."""
+    organization = Organization.objects.filter(key=key).first()
+    if organization is None or not authority(request.user).permissions_in(organization):
+        raise Http404("No such organization.")
+    return organization
+
+
+def shell_context(request: HttpRequest, organization: Organization, tab: str) -> dict[str, Any]:
+    auth = authority(request.user)
+    pref = preferences(request.user)
+    held = auth.permissions_in(organization)
+    grant_orgs = [org for org, _perms in auth.organizations()]
+    favorite_ids = [str(f) for f in pref.favorites]
+    by_id = {str(o.id): o for o in Organization.objects.filter(id__in=favorite_ids)}
+    favorites = [by_id[f] for f in favorite_ids if f in by_id and auth.permissions_in(by_id[f])]
+    return {
+        "organization": organization,
+        "tab": tab,
+        "perms": held,
+        "grant_orgs": grant_orgs,
+        "favorites": favorites,
+        "is_favorite": str(organization.id) in favorite_ids,
+        "pref": pref,
+        "page_sizes": PAGE_SIZES,
+        "is_brand": auth.is_brand,
+    }
