@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import record
@@ -60,7 +61,7 @@ def create_account(
     except IntegrityError:
         # Lost a race with another writer: same message as the pre-check.
         raise ValidationError(
-            {"email": ["This identifier is already used in this organization hierarchy."]}
+            {"email": [_("This identifier is already used in this organization hierarchy.")]}
         ) from None
     record(
         "admin.created" if is_staff else "account.created",
@@ -76,16 +77,16 @@ def _reason(reason: str) -> dict[str, str]:
     return {"reason": reason} if reason else {}
 
 
-def _not_self(actor: Any, account: Account, what: str) -> None:
+def _not_self(actor: Any, account: Account, message: str) -> None:
     if actor is not None and actor.pk == account.pk:
-        raise PermissionDenied(f"You cannot {what} your own account.")
+        raise PermissionDenied(message)
 
 
 @transaction.atomic
 def set_password(*, actor: Any, account: Account, password: str, reason: str = "") -> Account:
     """An admin sets a customer's password (sensitive: permission, step-up, not oneself)."""
     require(actor, "accounts.set_password", account.organization)
-    _not_self(actor, account, "set the password of")
+    _not_self(actor, account, _("You cannot set the password of your own account."))
     require_recent_auth(actor)
     validate_password(password, user=account)
     account.set_password(password)
@@ -97,7 +98,7 @@ def set_password(*, actor: Any, account: Account, password: str, reason: str = "
 @transaction.atomic
 def disable_account(*, actor: Any, account: Account, reason: str = "") -> Account:
     require(actor, "accounts.disable", account.organization)
-    _not_self(actor, account, "disable")
+    _not_self(actor, account, _("You cannot disable your own account."))
     require_recent_auth(actor)
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.status == Account.Status.DISABLED:
@@ -117,7 +118,7 @@ def disable_account(*, actor: Any, account: Account, reason: str = "") -> Accoun
 @transaction.atomic
 def enable_account(*, actor: Any, account: Account, reason: str = "") -> Account:
     require(actor, "accounts.disable", account.organization)
-    _not_self(actor, account, "enable")
+    _not_self(actor, account, _("You cannot enable your own account."))
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.status == Account.Status.ENABLED:
         return account
@@ -139,7 +140,11 @@ def update_account(*, actor: Any, account: Account, changes: dict[str, Any]) -> 
         raise ValueError(f"fields that cannot be edited here: {sorted(unknown)}")
     if not changes:
         return account
-    account = Account.objects.select_for_update().select_related("organization").get(pk=account.pk)
+    account = (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=account.pk)
+    )
     for name, value in changes.items():
         setattr(account, name, value)
     if {"email"} & set(changes) and "email_verified" not in changes:
@@ -152,7 +157,7 @@ def update_account(*, actor: Any, account: Account, changes: dict[str, Any]) -> 
             account.save()
     except IntegrityError:
         raise ValidationError(
-            {"email": ["This identifier is already used in this organization hierarchy."]}
+            {"email": [_("This identifier is already used in this organization hierarchy.")]}
         ) from None
     record("account.updated", account=account, actor=actor, metadata={"fields": sorted(changes)})
     return account

@@ -144,6 +144,13 @@ class Account(AbstractBaseUser, BaseModel):
             models.Index(fields=["organization", "-created", "-id"], name="account_org_created"),
             # Equality on lower(email), lower(username) and phone is served by the unique
             # constraints; PostgreSQL adds prefix and trigram indexes (migration 0003).
+            models.Index(fields=["birthdate"], name="account_birthdate"),
+            models.Index(fields=["-updated", "-id"], name="account_updated"),
+            models.Index(
+                fields=["-disabled_at", "-id"],
+                condition=Q(disabled_at__isnull=False),
+                name="account_disabled_at",
+            ),
             models.Index(Lower("family_name"), name="account_family_name_lower"),
             models.Index(Lower("given_name"), name="account_given_name_lower"),
         ]

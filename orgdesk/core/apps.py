@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -11,3 +12,18 @@ class CoreConfig(AppConfig):
 
         # Sent once per app after the whole migrate run; keyed to one app so it runs once.
         post_migrate.connect(ensure_builtins, sender=self, dispatch_uid="orgdesk-builtins")
+        connection_created.connect(use_unicode_lower, dispatch_uid="orgdesk-unicode-lower")
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+def use_unicode_lower(sender: object, connection: object, **_: object) -> None:
+    """SQLite's LOWER() folds ASCII only, while Python's str.lower() (used for filter values)
+    folds every script: give SQLite the same function so "Émile" matches "émile" and
+    identifiers stay unique case-insensitively beyond ASCII, as on PostgreSQL."""
+    if getattr(connection, "vendor", "") == "sqlite":
+        connection.connection.create_function(  # type: ignore[attr-defined]
+            "LOWER", 1, _unicode_lower, deterministic=True
+        )

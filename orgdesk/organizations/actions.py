@@ -157,6 +157,7 @@ def move_organization(
             "hierarchy; nothing was moved."
         ) from None
     org.refresh_from_db()
+    _refresh_planner_statistics()
     record(
         "organization.moved",
         organization=org,
@@ -164,6 +165,20 @@ def move_organization(
         metadata={"from": old_route, "to": new_route},
     )
     return org
+
+
+def _refresh_planner_statistics() -> None:
+    """Subtree queries are planned from path statistics; a move rewrites many paths at once,
+    often too few for autovacuum to notice, and stale estimates make large lists slow."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+
+        def analyze() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE organizations_organization")
+
+        transaction.on_commit(analyze)
 
 
 def _reassign_stores(account_model: Any, org_ids: list[Any], root_id: Any) -> None:

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from orgdesk.accounts import actions as account_actions
@@ -33,7 +33,7 @@ ORDERINGS = {
 VIEW_PARAMS = {"q", "scope", "order", *AccountFilter.base_filters}
 VIEW_KEY = "accounts"
 MAX_QUERY = 100
-MAX_GROUP_CHOICES = 300
+MAX_GROUP_CHOICES = 50
 
 
 def _clean_params(params: QueryDict) -> dict[str, str]:
@@ -76,33 +76,42 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
             pref.save(update_fields=["page_size", "updated"])
 
     tree_scope = _scope_options(organization)
-    scope = params.get("scope", "tree" if tree_scope else "org")
+    applied = _clean_params(params)  # what the page actually shows, for links and memory
+    scope = params.get("scope") or ("tree" if tree_scope else "org")
     if scope not in ("org", "tree") or (scope == "tree" and not tree_scope):
+        applied.pop("scope", None)
         problems.append(_("Unknown search scope; showing this organization only."))
         scope = "org"
     order_key = params.get("order", "last_login")
     if order_key not in ORDERINGS:
         problems.append(_("Unknown sort order; sorted by last login."))
+        applied.pop("order", None)
         order_key = "last_login"
 
-    base = restrict(request.user, "accounts.view", Account.objects.select_related("organization"))
+    base = restrict(
+        request.user,
+        "accounts.view",
+        Account.objects.select_related("organization"),
+        within=organization,
+    )
     if scope == "org":
         base = base.filter(organization=organization)
-    else:
-        base = base.filter(organization__in=organization.subtree().values("id"))
 
-    groups = (
-        restrict(request.user, "groups.view", Group.objects.select_related("organization"))
-        .filter(organization__in=organization.subtree().values("id"))
-        .order_by("organization__path", "name")[:MAX_GROUP_CHOICES]
-    )
-    groups = Group.objects.filter(pk__in=[g.pk for g in groups]).select_related("organization")
+    # Groups of this organization and the level below it: a short list to pick from.
+    groups = Group.objects.filter(
+        pk__in=restrict(request.user, "groups.view", Group, within=organization)
+        .filter(organization__depth__lte=organization.depth + 1)
+        .order_by("organization__depth", "organization__name", "name")
+        .values("pk")[:MAX_GROUP_CHOICES]
+    ).select_related("organization")
     filterset = AccountFilter(params, queryset=base, groups=groups)
     if filterset.is_valid():
         qs = filterset.qs
     else:
         qs = base
         labels = [str(filterset.form.fields[name].label) for name in filterset.errors]
+        for name in filterset.errors:
+            applied.pop(name, None)
         problems.append(
             _("These filters were not valid and were ignored: %(names)s.")
             % {"names": ", ".join(labels)}
@@ -112,6 +121,11 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
     if len(q) > MAX_QUERY:
         problems.append(_("The search text is too long (at most 100 characters)."))
         q = ""
+        applied.pop("q", None)
+    elif "\x00" in q:
+        problems.append(_("The search text contains characters that cannot be searched."))
+        q = ""
+        applied.pop("q", None)
     qs = search(qs, q)
 
     try:
@@ -121,8 +135,9 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
         page = paginate(qs, ORDERINGS[order_key], size=size)
     prefetch_related_objects(page.rows, "identities")
 
-    remembered = _clean_params(params) if not problems else {}
-    if not problems:
+    remembered = applied
+    # A view with problems is shown (minus what was wrong) but not remembered.
+    if not problems and "just_created" not in params:
         encoded = urlencode(sorted(remembered.items()))
         if encoded != (saved or ""):
             if encoded:
@@ -217,10 +232,11 @@ def account_create(request: HttpRequest, org: str) -> HttpResponse:
         choice = data.pop("password_choice")
         password = data.pop("password") or None
         try:
-            if password:
+            if choice == form.PASSWORD_SET:
                 from django.contrib.auth.password_validation import validate_password
 
-                validate_password(password)
+                # checked against the new account's own names and identifiers too
+                validate_password(password, user=Account(**data))
             account = account_actions.create_account(
                 actor=request.user,
                 organization=organization,
@@ -237,7 +253,8 @@ def account_create(request: HttpRequest, org: str) -> HttpResponse:
                 request, _("Account %(name)s created.") % {"name": account.get_full_name()}
             )
             listing = reverse("portal:accounts", args=[organization.key])
-            return redirect(f"{listing}?{urlencode({'account_id': str(account.pk)})}")
+            query = urlencode({"account_id": str(account.pk), "just_created": "1"})
+            return redirect(f"{listing}?{query}")
     elif request.method == "POST":
         status = 400
     return render(
@@ -281,7 +298,8 @@ class EditAccountForm(forms.ModelForm):
 @portal_login_required
 def account_edit(request: HttpRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
-    account = access_account(request.user, pk, "accounts.edit")
+    account = access_account(request.user, pk, "accounts.view")
+    require(request.user, "accounts.edit", account.organization)
     form = EditAccountForm(request.POST or None, instance=account)
     status = 200
     if request.method == "POST":
@@ -324,7 +342,8 @@ class SetPasswordForm(forms.Form):
 @step_up_required(return_to="portal:home")
 def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
-    account = access_account(request.user, pk, "accounts.set_password")
+    account = access_account(request.user, pk, "accounts.view")
+    require(request.user, "accounts.set_password", account.organization)
     form = SetPasswordForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -358,7 +377,8 @@ def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
 @require_POST
 def account_clear_sessions(request: HttpRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
-    account = access_account(request.user, pk, "sessions.clear")
+    account = access_account(request.user, pk, "accounts.view")
+    require(request.user, "sessions.clear", account.organization)
     listing = reverse("portal:accounts", args=[organization.key])
     try:
         cleared = security_actions.clear_sessions(
@@ -369,7 +389,11 @@ def account_clear_sessions(request: HttpRequest, org: str, pk: str) -> HttpRespo
         return redirect(f"{reverse('portal:step_up')}?{urlencode({'next': listing})}")
     messages.success(
         request,
-        _("%(count)d session(s) of %(name)s ended.")
+        ngettext(
+            "%(count)d session of %(name)s ended.",
+            "%(count)d sessions of %(name)s ended.",
+            cleared,
+        )
         % {"count": cleared, "name": account.get_full_name()},
     )
     return redirect(listing)

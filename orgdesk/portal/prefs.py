@@ -58,6 +58,8 @@ def toggle_pin(request: HttpRequest, org: str) -> HttpResponse:
 def search_organizations(request: HttpRequest) -> JsonResponse:
     """Organizations the admin can reach whose name or route contains the text."""
     text = (request.GET.get("q") or "").strip().lower()[:100]
+    if "\x00" in text:  # cannot be stored or matched; PostgreSQL rejects it outright
+        return JsonResponse({"results": []})
     auth = authority(request.user)
     qs = Organization.objects.all()
     if not auth.is_brand:

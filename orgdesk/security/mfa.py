@@ -17,6 +17,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -101,7 +102,9 @@ def _totp_matches(secret: str, code: str, last_counter: int | None) -> int | Non
 def enrol_totp(*, account: Any, secret: str, code: str, label: str = "") -> Authenticator:
     step = _totp_matches(secret, code, None)
     if step is None:
-        raise MfaError("That code is not valid. Check the time on your device and try again.")
+        raise MfaError(
+            gettext("That code is not valid. Check the time on your device and try again.")
+        )
     authenticator = Authenticator.objects.create(
         account=account,
         type=Authenticator.Type.TOTP,
@@ -230,13 +233,13 @@ def enrol_passkey(
             expected_origin=_origin(),
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
-        raise MfaError("The passkey could not be registered. Try again.") from exc
+        raise MfaError(gettext("The passkey could not be registered. Try again.")) from exc
     credential_id = bytes_to_base64url(verified.credential_id)
     if Authenticator.objects.filter(
         type__in=(Authenticator.Type.PASSKEY, Authenticator.Type.SECURITY_KEY),
         credential__credential_id=credential_id,
     ).exists():
-        raise MfaError("This passkey is already registered.")
+        raise MfaError(gettext("This passkey is already registered."))
     authenticator = Authenticator.objects.create(
         account=account,
         type=Authenticator.Type.PASSKEY,

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext
 
 
 class StepUpRequired(PermissionDenied):
@@ -32,4 +33,4 @@ def has_recent_auth(actor: Any, *, now: dt.datetime | None = None) -> bool:
 
 def require_recent_auth(actor: Any) -> None:
     if not has_recent_auth(actor):
-        raise StepUpRequired("Confirm your identity again to continue.")
+        raise StepUpRequired(gettext("Confirm your identity again to continue."))

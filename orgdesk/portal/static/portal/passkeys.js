@@ -106,7 +106,7 @@
       const run = form.hasAttribute("data-passkey-register") ? register : signIn;
       run(form).catch(function (error) {
         showError(form, error && error.message && error.name !== "NotAllowedError"
-          ? error.message : "The passkey request was cancelled or timed out.");
+          ? error.message : (form.dataset.cancelled || "The passkey request was cancelled or timed out."));
       });
     });
   });
