@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Parallel workers for pytest (2 cores on the project's machines).
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-sqlite test-postgres lint format bench-generate clean venv
+.PHONY: demo test test-sqlite test-postgres lint format bench-generate bench-list clean venv
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: Orgdesk needs Python 3.11"; exit 1; }
@@ -60,3 +60,8 @@ bench-generate: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# The Accounts tab at 1M accounts (needs `make bench-generate` first).
+bench-list: $(STAMP)
+	@eval "$$(scripts/ensure-services.sh)"; \
+	ORGDESK_DATABASE_URL="$${ORGDESK_PG_URL%/*}/orgdesk_bench" $(BIN)/python bench/accounts_list.py
