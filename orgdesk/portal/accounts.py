@@ -10,6 +10,7 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -164,7 +165,8 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
     }
     context["next_url"] = context["page_url"](page.next_cursor) if page.next_cursor else ""
     context["prev_url"] = context["page_url"](page.prev_cursor) if page.prev_cursor else ""
-    if request.htmx:
+    # A history restore that missed htmx's cache needs the whole page, not the fragment.
+    if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "portal/accounts/_results.html", context)
         # The address bar shows the canonical view, not every empty form field.
         cursor = params.get("cursor") if page.rows and params.get("cursor") else None
@@ -173,9 +175,13 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
             if cursor
             else (f"{here}?{view_query}" if view_query else here)
         )
-        response["HX-Push-Url"] = canonical
-        return response
-    return render(request, "portal/accounts/list.html", context)
+        current = request.htmx.current_url_abs_path or ""
+        response["HX-Replace-Url" if current == canonical else "HX-Push-Url"] = canonical
+    else:
+        response = render(request, "portal/accounts/list.html", context)
+    # Fragment and page share a URL: caches (and the back button) must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 # ---- create ----------------------------------------------------------------------------------

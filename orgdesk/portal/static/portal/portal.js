@@ -168,15 +168,40 @@
       if (event.key === "ArrowDown" && results.length) { active = (active + 1) % results.length; render(); event.preventDefault(); }
       else if (event.key === "ArrowUp" && results.length) { active = (active - 1 + results.length) % results.length; render(); event.preventDefault(); }
       else if (event.key === "Enter" && active >= 0) { event.preventDefault(); window.location.assign(results[active].url); }
+      else if (event.key === "Escape") { event.preventDefault(); palette.close(); }
     });
     palette.addEventListener("click", function (event) { if (event.target === palette) palette.close(); });
   }
 
   // ---- htmx: busy state on the results region ----
-  document.addEventListener("htmx:beforeRequest", function (event) {
+  function setBusy(value) {
     const region = document.getElementById("results");
-    if (region) region.setAttribute("aria-busy", "true");
-  });
+    if (region) region.setAttribute("aria-busy", value ? "true" : "false");
+  }
+  document.addEventListener("htmx:beforeRequest", function () { setBusy(true); });
+  document.addEventListener("htmx:afterRequest", function () { setBusy(false); });
+  document.addEventListener("htmx:beforeHistorySave", function () { setBusy(false); });
+
+  // ---- keep forms in step with the address bar after htmx navigation ----
+  function syncWithLocation() {
+    const here = window.location.pathname + window.location.search;
+    document.querySelectorAll(".pin-form, .theme-form, .lang-form").forEach(function (form) {
+      const input = form.querySelector("input[name=next]");
+      if (input) input.value = here;
+    });
+    const form = document.getElementById("list-form");
+    if (!form) return;
+    const params = new URLSearchParams(window.location.search);
+    Array.from(form.elements).forEach(function (el) {
+      if (!el.name || el.type === "submit" || el.type === "hidden" || el.name === "size") return;
+      if (params.has(el.name)) el.value = params.get(el.name);
+      else if (el.tagName === "SELECT") { if (el.name !== "scope") el.selectedIndex = 0; }
+      else el.value = "";
+    });
+  }
+  document.addEventListener("htmx:pushedIntoHistory", syncWithLocation);
+  document.addEventListener("htmx:replacedInHistory", syncWithLocation);
+  document.addEventListener("htmx:historyRestore", function () { setBusy(false); syncWithLocation(); });
   document.addEventListener("htmx:responseError", function () {
     toast(document.body.dataset.loadError || "Error");
   });
