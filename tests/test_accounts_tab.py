@@ -884,7 +884,9 @@ def test_htmx_request_returns_the_results_partial_and_a_canonical_url(world, adm
     response = admin_client.get(url, form, headers={"HX-Request": "true"})
     assert response.status_code == 200
     body = response.content.decode().strip()
-    assert body.startswith('<section id="results"')
+    # the results, plus the filter count swapped out of band into the toolbar
+    assert body.startswith('<span id="filter-count" class="badge" hx-swap-oob="true">1</span>')
+    assert '<section id="results"' in body
     assert "<html" not in body
     assert 'id="list-form"' not in body
     assert response["HX-Push-Url"] == f"{url}?scope=tree&status=enabled"
