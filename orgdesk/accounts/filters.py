@@ -158,6 +158,9 @@ class AccountFilter(django_filters.FilterSet):
         if groups is not None:
             self.filters["group"].queryset = groups
             self.form.fields["group"].queryset = groups
+            self.form.fields["group"].label_from_instance = lambda g: (
+                f"{g.name} · {g.organization.name}"
+            )
 
     def filter_group(self, qs: QuerySet[Account], name: str, value: Group) -> QuerySet[Account]:
         return qs.filter(
