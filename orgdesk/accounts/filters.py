@@ -30,6 +30,9 @@ def _prefix(qs: QuerySet[Account], column: str, value: str) -> QuerySet[Account]
 def search_condition(text: str) -> Q:
     """Free-text search: identifier and name prefixes, plus names containing the text."""
     text = text.strip().lower()
+    if text.startswith("+") and text[1:].replace(" ", "").isdigit():
+        # A phone number in the making: only phones can match it.
+        return Q(phone__startswith=text.replace(" ", ""))
     condition = (
         Q(email_lower__startswith=text)
         | Q(username_lower__startswith=text)
@@ -38,8 +41,6 @@ def search_condition(text: str) -> Q:
     )
     if len(text) >= 3:
         condition |= Q(display_name_lower__contains=text)
-    if text.startswith("+") and text[1:].replace(" ", "").isdigit():
-        condition |= Q(phone__startswith=text.replace(" ", ""))
     return condition
 
 
