@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgdesk.accounts.models import Account
-from orgdesk.activity.recorder import record
+from orgdesk.activity.recorder import reason_metadata, record
 from orgdesk.core.scoping import require
 from orgdesk.organizations.models import Organization
 from orgdesk.security.stepup import require_recent_auth
@@ -72,11 +72,6 @@ def create_account(
     return account
 
 
-def _reason(reason: str) -> dict[str, str]:
-    reason = (reason or "").strip()[:500]
-    return {"reason": reason} if reason else {}
-
-
 def _not_self(actor: Any, account: Account, message: str) -> None:
     if actor is not None and actor.pk == account.pk:
         raise PermissionDenied(message)
@@ -91,7 +86,7 @@ def set_password(*, actor: Any, account: Account, password: str, reason: str = "
     validate_password(password, user=account)
     account.set_password(password)
     account.save(update_fields=["password", "updated"])
-    record("account.password_set", account=account, actor=actor, metadata=_reason(reason))
+    record("account.password_set", account=account, actor=actor, metadata=reason_metadata(reason))
     return account
 
 
@@ -111,7 +106,7 @@ def disable_account(*, actor: Any, account: Account, reason: str = "") -> Accoun
     CustomerSession.objects.filter(account=account, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    record("account.disabled", account=account, actor=actor, metadata=_reason(reason))
+    record("account.disabled", account=account, actor=actor, metadata=reason_metadata(reason))
     return account
 
 
@@ -124,7 +119,7 @@ def enable_account(*, actor: Any, account: Account, reason: str = "") -> Account
         return account
     account.status = Account.Status.ENABLED
     account.save(update_fields=["status", "disabled_at", "updated"])
-    record("account.enabled", account=account, actor=actor, metadata=_reason(reason))
+    record("account.enabled", account=account, actor=actor, metadata=reason_metadata(reason))
     return account
 
 

@@ -30,3 +30,9 @@ def record(
         ip=ip,
         metadata=metadata or {},
     )
+
+
+def reason_metadata(reason: str) -> dict[str, str]:
+    """The optional reason an admin gives for a sensitive action, as event metadata."""
+    reason = (reason or "").strip()[:500]
+    return {"reason": reason} if reason else {}

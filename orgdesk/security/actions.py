@@ -7,15 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from orgdesk.activity.recorder import record
+from orgdesk.activity.recorder import reason_metadata, record
 from orgdesk.core.scoping import require
 from orgdesk.security.models import Authenticator, CustomerSession, SecurityPolicy
 from orgdesk.security.stepup import require_recent_auth
-
-
-def _reason(reason: str) -> dict[str, str]:
-    reason = (reason or "").strip()[:500]
-    return {"reason": reason} if reason else {}
 
 
 @transaction.atomic
@@ -26,7 +21,7 @@ def clear_sessions(*, actor: Any, account: Any, reason: str = "") -> int:
     cleared = CustomerSession.objects.filter(account=account, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    meta = {"sessions": cleared, **_reason(reason)}
+    meta = {"sessions": cleared, **reason_metadata(reason)}
     record("sessions.cleared", account=account, actor=actor, metadata=meta)
     return cleared
 
@@ -38,7 +33,11 @@ def remove_authenticator(*, actor: Any, authenticator: Authenticator, reason: st
         raise PermissionDenied("Manage your own sign-in methods on your security page.")
     require(actor, "authenticators.manage", account.organization)
     require_recent_auth(actor)
-    meta = {"type": authenticator.type, "authenticator": str(authenticator.pk), **_reason(reason)}
+    meta = {
+        "type": authenticator.type,
+        "authenticator": str(authenticator.pk),
+        **reason_metadata(reason),
+    }
     authenticator.delete()
     record("authenticator.removed", account=account, actor=actor, metadata=meta)
 
