@@ -1,6 +1,5 @@
 """Per-admin preferences (theme, pinned organizations) and the organization search (⌘K)."""
 
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -8,7 +7,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from orgdesk.core.scoping import authority
+from orgdesk.core.scoping import restrict
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.models import AdminPreference
 from orgdesk.portal.shell import MAX_FAVORITES, current_organization, preferences
@@ -60,14 +59,8 @@ def search_organizations(request: HttpRequest) -> JsonResponse:
     text = (request.GET.get("q") or "").strip().lower()[:100]
     if "\x00" in text:  # cannot be stored or matched; PostgreSQL rejects it outright
         return JsonResponse({"results": []})
-    auth = authority(request.user)
-    qs = Organization.objects.all()
-    if not auth.is_brand:
-        paths = sorted({g.path for g in auth.grants})
-        reach = Q()
-        for path in paths:
-            reach |= Q(path__startswith=path)
-        qs = qs.filter(reach) if paths else qs.none()
+    # The palette opens an organization's Accounts tab: offer those the admin may list.
+    qs = restrict(request.user, "accounts.view", Organization)
     if text:
         # "acme/emea" and "acme / emea" both find "Acme / EMEA"
         normalized = " / ".join(part.strip() for part in text.split("/") if part.strip())
