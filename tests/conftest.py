@@ -5,6 +5,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import override_settings
 
+# Fixtures of the sign-in, MFA and session tests, shared rather than copied into each module.
+from tests.portal_support import forget_throttle_counters, org  # noqa: F401
+
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]
     # WhiteNoise warns at start-up when STATIC_ROOT is missing (assets come from the finders).

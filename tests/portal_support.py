@@ -14,6 +14,7 @@ from typing import Any
 
 import phonenumbers
 import pyotp
+import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
@@ -182,3 +183,26 @@ def throttle_key_tracker(monkeypatch: Any) -> Iterator[list[str]]:
     yield keys
     if keys:
         cache.delete_many(sorted(set(keys)))
+
+
+# ---- fixtures shared by the sign-in, MFA and session tests (import them by name) -----------
+
+
+@pytest.fixture
+def forget_throttle_counters(monkeypatch):  # type: ignore[no-untyped-def]
+    """Delete the throttle keys a test created, even on Redis shared by parallel runs."""
+    yield from throttle_key_tracker(monkeypatch)
+
+
+@pytest.fixture
+def org():  # type: ignore[no-untyped-def]
+    from tests.factories import make_org
+
+    return make_org("Acme")
+
+
+def signed_in(account: Account, **client_defaults: Any) -> Client:
+    """A client signed in through the real form (password only)."""
+    client = portal_client(**client_defaults)
+    assert sign_in(client, account.email)["Location"] == HOME
+    return client

@@ -74,11 +74,14 @@ def test_tampered_and_foreign_cursors_are_refused(accounts):
         paginate(Account.objects.all(), LAST_LOGIN, size=5, cursor="' OR 1=1 --")
 
 
-def test_query_count_is_constant_whatever_the_page_size(accounts):
-    counts = set()
+def test_query_count_does_not_depend_on_the_page_size(accounts):
     for size in (10, 25, 50, 100):
-        first = paginate(Account.objects.all(), LAST_LOGIN, size=size)
+        # first page: the bounded id fetch, then the page itself
         with CaptureQueriesContext(connection) as ctx:
-            paginate(Account.objects.all(), LAST_LOGIN, size=size, cursor=first.next_cursor)
-        counts.add(len(ctx.captured_queries)) if first.next_cursor else None
-    assert counts and max(counts) <= 3
+            first = paginate(Account.objects.all(), LAST_LOGIN, size=size)
+        assert len(ctx.captured_queries) == 2, size
+        if first.next_cursor:
+            # later pages add at most one query, where the page crosses into NULL last logins
+            with CaptureQueriesContext(connection) as ctx:
+                paginate(Account.objects.all(), LAST_LOGIN, size=size, cursor=first.next_cursor)
+            assert len(ctx.captured_queries) in (2, 3), size

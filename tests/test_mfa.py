@@ -12,7 +12,6 @@ from orgdesk.organizations.models import PORTAL_CLIENT_ID
 from orgdesk.security import mfa
 from orgdesk.security.models import Authenticator, SecurityPolicy
 from orgdesk.security.throttle import KNOWN_DEVICE_COOKIE
-from tests.factories import make_org
 from tests.portal_support import (
     HOME,
     LOGIN,
@@ -33,13 +32,13 @@ from tests.portal_support import (
     session_key,
     set_session,
     sign_in,
+    signed_in,
     signed_in_account_id,
-    throttle_key_tracker,
     totp_code,
 )
 from tests.soft_webauthn import SoftWebAuthn, b64url, tamper_signature
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("forget_throttle_counters")]
 
 PASSKEY_OPTIONS = "/portal/security/passkey-options"
 PASSKEY_REGISTER = "/portal/security/passkey"
@@ -47,25 +46,9 @@ SIGNIN_PASSKEY_OPTIONS = "/portal/login/passkey-options"
 STEPUP_PASSKEY_OPTIONS = "/portal/step-up/passkey-options"
 
 
-@pytest.fixture(autouse=True)
-def _forget_throttle_counters(monkeypatch):
-    yield from throttle_key_tracker(monkeypatch)
-
-
-@pytest.fixture
-def org():
-    return make_org("Acme")
-
-
 @pytest.fixture
 def admin(org):
     return make_admin(org)
-
-
-def signed_in(account):
-    client = portal_client()
-    assert sign_in(client, account.email)["Location"] == HOME
-    return client
 
 
 def raw_column(model, pk, column):

@@ -16,7 +16,6 @@ from orgdesk.security import mfa
 from orgdesk.security.models import Authenticator
 from orgdesk.security.stepup import StepUpRequired, has_recent_auth, require_recent_auth
 from orgdesk.security.throttle import KNOWN_DEVICE_COOKIE
-from tests.factories import make_org
 from tests.portal_support import (
     HOME,
     LOGIN,
@@ -35,35 +34,19 @@ from tests.portal_support import (
     session_key,
     set_session,
     sign_in,
+    signed_in,
     signed_in_account_id,
-    throttle_key_tracker,
     totp_code,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("forget_throttle_counters")]
 
 LOGIN_AGAIN = f"{LOGIN}?next={PAGE}"
-
-
-@pytest.fixture(autouse=True)
-def _forget_throttle_counters(monkeypatch):
-    yield from throttle_key_tracker(monkeypatch)
-
-
-@pytest.fixture
-def org():
-    return make_org("Acme")
 
 
 @pytest.fixture
 def admin(org):
     return make_admin(org)
-
-
-def signed_in(account, **client_defaults):
-    client = portal_client(**client_defaults)
-    assert sign_in(client, account.email)["Location"] == HOME
-    return client
 
 
 def csrf_token_from(response):

@@ -14,7 +14,6 @@ from orgdesk.accounts.hashers import OwaspArgon2PasswordHasher
 from orgdesk.accounts.models import Account
 from orgdesk.organizations.models import PORTAL_CLIENT_ID
 from orgdesk.security.throttle import KNOWN_DEVICE_COOKIE, KNOWN_DEVICE_SALT, known_device_value
-from tests.factories import make_org
 from tests.portal_support import (
     GENERIC_FAILURE,
     HOME,
@@ -31,23 +30,12 @@ from tests.portal_support import (
     session_key,
     sign_in,
     signed_in_account_id,
-    throttle_key_tracker,
     unique,
     unique_ip,
     unique_phone,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _forget_throttle_counters(monkeypatch):
-    yield from throttle_key_tracker(monkeypatch)
-
-
-@pytest.fixture
-def org():
-    return make_org("Acme")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("forget_throttle_counters")]
 
 
 @pytest.fixture
