@@ -144,7 +144,7 @@ def rows(response: Any) -> list[dict[str, Any]]:
         out.append(
             {
                 "id": _copy_id(cells[4]),
-                "name": cells[0].find("span", cls="account-name").text(),
+                "name": cells[0].find("a", cls="account-name").text(),
                 "idents": idents,
                 "idps": [b.text() for b in cells[0].find_all("span", cls="idp")],
                 "org": cells[1].text(),

@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
-from orgdesk.portal import accounts, prefs, views
+from orgdesk.portal import accounts, details, prefs, views
+from orgdesk.portal.details import registry as detail_tabs
 
 app_name = "portal"
 
@@ -32,6 +33,11 @@ urlpatterns = [
         "<slug:org>/accounts/<uuid:pk>/clear-sessions",
         accounts.account_clear_sessions,
         name="account_clear_sessions",
+    ),
+    path("<slug:org>/accounts/<uuid:pk>", details.account_detail, name="account"),
+    path("<slug:org>/accounts/<uuid:pk>/", include(detail_tabs.urlpatterns)),
+    path(
+        "<slug:org>/accounts/<uuid:pk>/<slug:tab>", details.account_detail, name="account_tab"
     ),
     path("<slug:org>/invitations", views.invitations_view, name="invitations"),
 ]

@@ -1,0 +1,31 @@
+"""Consents tab: each consent the customer granted, with its version, and when it was revoked."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from orgdesk.consents.models import ConsentRecord
+from orgdesk.core.listing import Ordering
+from orgdesk.core.scoping import restrict
+from orgdesk.portal.details import Detail, Tab
+
+ORDERING = Ordering("granted", "granted_at")
+
+
+def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+    records = restrict(
+        request.user, "consents.view", ConsentRecord.objects.select_related("policy")
+    ).filter(account=detail.account)
+    return detail.page(records, ORDERING, tab="consents")
+
+
+TAB = Tab(
+    slug="consents",
+    label=_("Consents"),
+    permission="consents.view",
+    template="portal/account/tabs/consents.html",
+    context=context,
+)
+
+urlpatterns: list[Any] = []
