@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from orgdesk.access.models import OrgRole
-from tests.detail_support import TAB_SLUGS, admin_client, client_for, tab_url, world  # noqa: F401
+from tests.detail_support import TAB_SLUGS, client_for, tab_url
 
 pytestmark = pytest.mark.django_db
 
