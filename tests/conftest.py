@@ -5,11 +5,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import override_settings
 
+# Fixtures of the Account details page tests (a module's own `world` takes precedence).
+from tests.detail_support import admin_client, stale_admin_client, world  # noqa: F401
+
 # Fixtures of the sign-in, MFA and session tests, shared rather than copied into each module.
 from tests.portal_support import forget_throttle_counters, org  # noqa: F401
-
-# Fixtures of the Account details page tests (a module's own `world` takes precedence).
-from tests.detail_support import admin_client, stale_admin_client, world  # noqa: F401, E402
 
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]

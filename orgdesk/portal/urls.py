@@ -36,8 +36,6 @@ urlpatterns = [
     ),
     path("<slug:org>/accounts/<uuid:pk>", details.account_detail, name="account"),
     path("<slug:org>/accounts/<uuid:pk>/", include(detail_tabs.urlpatterns)),
-    path(
-        "<slug:org>/accounts/<uuid:pk>/<slug:tab>", details.account_detail, name="account_tab"
-    ),
+    path("<slug:org>/accounts/<uuid:pk>/<slug:tab>", details.account_detail, name="account_tab"),
     path("<slug:org>/invitations", views.invitations_view, name="invitations"),
 ]

@@ -119,9 +119,7 @@ def detail_for(request: HttpRequest, org: str, pk: Any, permission: str) -> Deta
     reach, or outside that organization's subtree all look the same."""
     organization = current_organization(request, org)
     account = access_account(request.user, pk, permission)
-    if account.organization is None or not account.organization.path.startswith(
-        organization.path
-    ):
+    if account.organization is None or not account.organization.path.startswith(organization.path):
         raise Http404("No such account.")
     perms = authority(request.user).permissions_in(account.organization)
     return Detail(request, organization, account, perms)
