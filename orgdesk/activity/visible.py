@@ -1,0 +1,35 @@
+"""What of the activity log an organization admin may see (spec: Activity tab).
+
+Only high-level facts about the customer's account: when, what (the event type and its
+category) and the result. The actor, the IP address, the reason code and the metadata are
+internal and never leave this module: callers get dictionaries of the public fields only, so
+a template cannot reach the rest by accident.
+"""
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from orgdesk.activity.models import Event
+from orgdesk.core.scoping import require
+
+# The only columns ever read for an organization admin.
+PUBLIC_FIELDS = ("id", "ts", "category", "type", "result")
+
+
+def account_events(actor: Any, account: Any) -> QuerySet[Event]:
+    """The account's events the actor may see, newest first, as rows of PUBLIC_FIELDS.
+
+    Events are scoped through the account, which the caller obtained through access_account():
+    an event recorded before the account moved to another organization still belongs to it,
+    and the permission is checked on the account's organization of today."""
+    require(actor, "activity.view", account.organization)
+    return Event.objects.filter(account=account).order_by("-ts", "-id").only(*PUBLIC_FIELDS)
+
+
+def recent(actor: Any, account: Any, limit: int = 5) -> list[dict[str, Any]]:
+    """The latest few events, for the Overview tab's Recent activity snapshot."""
+    from orgdesk.activity.events import label_of
+
+    rows = account_events(actor, account).values(*PUBLIC_FIELDS)[:limit]
+    return [{**row, "label": label_of(row["type"])} for row in rows]
