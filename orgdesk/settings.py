@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "heroicons",
+    "django_countries",  # translated country names for address forms
     "django_tasks",
     "django_tasks_db",
     "orgdesk.core",
@@ -187,7 +188,9 @@ ORGDESK_SESSION_IDLE_MINUTES = int(os.environ.get("ORGDESK_SESSION_IDLE_MINUTES"
 ORGDESK_SESSION_MAX_HOURS = int(os.environ.get("ORGDESK_SESSION_MAX_HOURS", "12"))
 ORGDESK_STEP_UP_MINUTES = int(os.environ.get("ORGDESK_STEP_UP_MINUTES", "10"))
 SESSION_COOKIE_AGE = ORGDESK_SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Renewed by AdminSessionMiddleware at most once a minute, not on every request: a write per
+# page view was a tenth of a list page's time.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_NAME = "orgdesk_session"
 LOGIN_URL = "portal:login"
 

@@ -151,6 +151,20 @@ class Account(AbstractBaseUser, BaseModel):
                 condition=Q(disabled_at__isnull=False),
                 name="account_disabled_at",
             ),
+            # Disabled accounts stopped signing in when they were disabled, so among all
+            # accounts they sit at the far end of the last-login order: walking the global
+            # order index to find them crossed half a million rows (1.3 s). Their own order
+            # indexes are small (one account in fourteen in the benchmark data).
+            models.Index(
+                fields=["-last_login", "-id"],
+                condition=Q(disabled_at__isnull=False),
+                name="account_disabled_last_login",
+            ),
+            models.Index(
+                fields=["-created", "-id"],
+                condition=Q(disabled_at__isnull=False),
+                name="account_disabled_created",
+            ),
             models.Index(Lower("family_name"), name="account_family_name_lower"),
             models.Index(Lower("given_name"), name="account_given_name_lower"),
         ]
