@@ -110,11 +110,25 @@ def seed(accounts: int = 5000) -> list[dict[str, Any]]:
     return signins
 
 
+def mail_destination() -> str:
+    """Where the email the demo sends (invitations, password links) ends up, in words."""
+    backend = settings.EMAIL_BACKEND
+    if backend.endswith("filebased.EmailBackend"):
+        return f"written as files to {Path(settings.EMAIL_FILE_PATH).resolve()} (one per message)"
+    if backend.endswith("console.EmailBackend"):
+        return "printed on this console"
+    if backend.endswith("smtp.EmailBackend"):
+        return f"sent through the SMTP server {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    return f"handed to {backend}"
+
+
 def describe(signins: list[dict[str, Any]], url: str) -> str:
     lines = [
         "",
         f"Orgdesk demo: {url}",
         f"Organization portal sign-in: {url}portal/login",
+        f"Email (invitations, password links): {mail_destination()}",
+        f"Links in email point to {settings.ORGDESK_PUBLIC_URL}",
         "",
         "Sign-ins (also in var/demo-signins.json):",
     ]
@@ -130,9 +144,20 @@ def describe(signins: list[dict[str, Any]], url: str) -> str:
     return "\n".join(lines)
 
 
+def _public_url(host: str, port: int) -> None:
+    """Without ORGDESK_PUBLIC_URL, links in email point at the demo's own port (on localhost,
+    the passkey relying party, when serving on the loopback address). Set in the environment
+    too, for the worker process."""
+    if os.environ.get("ORGDESK_PUBLIC_URL"):
+        return
+    name = "localhost" if host in ("127.0.0.1", "localhost", "::1") else host
+    settings.ORGDESK_PUBLIC_URL = os.environ["ORGDESK_PUBLIC_URL"] = f"http://{name}:{port}"
+
+
 def run_demo(*, host: str, port: int, accounts: int, serve: bool) -> None:
     signins = seed(accounts)
     url = f"http://{host}:{port}/"
+    _public_url(host, port)
     print(describe(signins, url), flush=True)
     if not serve:
         return

@@ -7,7 +7,14 @@ false, ORGDESK_ENV=production) refuses to start without ORGDESK_SECRET_KEY.
 import os
 from pathlib import Path
 
-from orgdesk.config import ConfigError, env_bool, env_list, parse_database_url, parse_email_url
+from orgdesk.config import (
+    ConfigError,
+    env_bool,
+    env_int,
+    env_list,
+    parse_database_url,
+    parse_email_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("ORGDESK_VAR_DIR", Path.cwd() / "var")).resolve()
@@ -201,6 +208,23 @@ ORGDESK_THROTTLE = {
     "per_identifier": 20,
     "per_ip": 50,
 }
+
+# Invitations: how long an emailed invitation link stays valid, in days. An admin picks the
+# expiry of each invitation, up to the maximum; the form starts at the default.
+ORGDESK_INVITATION_MAX_DAYS = env_int(
+    "ORGDESK_INVITATION_MAX_DAYS", default=30, minimum=1, maximum=365
+)
+# (A maximum below 7 lowers the built-in default with it; an explicit default above the
+# maximum is a configuration error.)
+ORGDESK_INVITATION_DEFAULT_DAYS = min(
+    env_int(
+        "ORGDESK_INVITATION_DEFAULT_DAYS",
+        default=7,
+        minimum=1,
+        maximum=ORGDESK_INVITATION_MAX_DAYS,
+    ),
+    ORGDESK_INVITATION_MAX_DAYS,
+)
 
 # Passkeys (WebAuthn): the relying party is this site.
 ORGDESK_PUBLIC_URL = os.environ.get("ORGDESK_PUBLIC_URL", "http://localhost:8000").rstrip("/")

@@ -10,6 +10,8 @@ urlpatterns = [
     path("portal/", include("orgdesk.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("orgdesk.customer.urls")),
+    # Invitation links (/invite/<token>): the customer side of orgdesk.invitations.
+    path("invite/", include(("orgdesk.customer.invitations", "invite"))),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

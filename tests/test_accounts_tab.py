@@ -959,6 +959,21 @@ def test_bad_input_shows_a_message_and_the_unfiltered_list(
     assert "accounts" not in pref.filters
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"created_to": "9999-12-31"},
+        {"last_login_to": "9999-12-30"},
+        {"disabled_from": "0001-01-01", "status": "enabled"},
+        {"updated_from": "0001-01-02", "updated_to": "9999-12-31"},
+    ],
+)
+def test_the_ends_of_the_calendar_are_open_bounds(people, world, admin_client, params):
+    response = admin_client.get(accounts_url(world.emea), params)
+    assert response.status_code == 200
+    assert problems(response) == []
+
+
 def test_a_tampered_or_foreign_cursor_falls_back_to_the_first_page(crowd, world, admin_client):
     url = accounts_url(world.emea)
     admin_client.get(url, {"size": 10})

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.activity.recorder import record
@@ -27,29 +28,31 @@ def _check_delegation(actor: Any, account: Any, organization: Organization, role
         return
     require(actor, "roles.assign", organization)
     if actor.pk == account.pk:
-        raise EscalationRefused("You cannot change your own roles.")
+        raise EscalationRefused(_("You cannot change your own roles."))
     auth = authority(actor)
     if not auth.is_brand:
         if role.protected:
-            raise EscalationRefused("This role is protected: only brand admins assign it.")
+            raise EscalationRefused(_("This role is protected: only brand admins assign it."))
         missing = role.permission_set - auth.permissions_in(organization)
         if missing:
             raise EscalationRefused(
-                "You can only assign roles whose permissions you hold on this organization."
+                _("You can only assign roles whose permissions you hold on this organization.")
             )
     require_recent_auth(actor)
 
 
 def _same_store(account: Any, organization: Organization) -> None:
     if account.organization_id is None:
-        raise GrantError("Brand admins hold no organization roles; they see every organization.")
+        raise GrantError(_("Brand admins hold no organization roles; they see every organization."))
     home_root = Organization.objects.values_list("root_id", flat=True).get(
         pk=account.organization_id
     )
     if home_root != organization.root_id:
         raise GrantError(
-            "An organization role can only be granted to an account of the same identity "
-            "store (the same organization tree)."
+            _(
+                "An organization role can only be granted to an account of the same identity "
+                "store (the same organization tree)."
+            )
         )
 
 

@@ -126,9 +126,31 @@ def enable_account(*, actor: Any, account: Account, reason: str = "") -> Account
 EDITABLE = PROFILE_FIELDS
 
 
+class AccountChanged(ValidationError):
+    """The account changed after the caller read it (optimistic concurrency): nothing written."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This account was changed by someone else after you opened it. Nothing was "
+                "saved: review the current values and make your changes again."
+            ),
+            code="stale",
+        )
+
+
+def _check_version(account: Account, if_updated: Any) -> None:
+    """`if_updated`: the `updated` time the caller's form was built from (None: no check)."""
+    if if_updated is not None and account.updated != if_updated:
+        raise AccountChanged()
+
+
 @transaction.atomic
-def update_account(*, actor: Any, account: Account, changes: dict[str, Any]) -> Account:
-    """Change identifiers and profile fields; identifiers stay unique in the identity store."""
+def update_account(
+    *, actor: Any, account: Account, changes: dict[str, Any], if_updated: Any = None
+) -> Account:
+    """Change identifiers and profile fields; identifiers stay unique in the identity store.
+    With `if_updated`, refuse (AccountChanged) when the account changed since that time."""
     require(actor, "accounts.edit", account.organization)
     unknown = set(changes) - EDITABLE
     if unknown:
@@ -140,6 +162,7 @@ def update_account(*, actor: Any, account: Account, changes: dict[str, Any]) -> 
         .select_related("organization")
         .get(pk=account.pk)
     )
+    _check_version(account, if_updated)
     for name, value in changes.items():
         setattr(account, name, value)
     if {"email"} & set(changes) and "email_verified" not in changes:
@@ -156,3 +179,134 @@ def update_account(*, actor: Any, account: Account, changes: dict[str, Any]) -> 
         ) from None
     record("account.updated", account=account, actor=actor, metadata={"fields": sorted(changes)})
     return account
+
+
+# ---- group memberships (Groups tab) -----------------------------------------------------------
+
+
+def _group_metadata(group: Any) -> dict[str, str]:
+    return {
+        "group": str(group.pk),
+        "group_name": group.name,
+        "group_organization": str(group.organization_id),
+    }
+
+
+@transaction.atomic
+def add_to_group(*, actor: Any, account: Account, group: Any) -> Any:
+    """Make `account` a member of `group`: a group of its own organization or of one above
+    it (a group elsewhere in the tree would reach across branches). Raises ValidationError
+    when the account cannot join or already belongs to the group."""
+    from orgdesk.accounts.models import GroupMembership
+
+    require(actor, "groups.manage", account.organization)
+    require(actor, "groups.manage", group.organization)
+    home = account.organization
+    if home is None or not home.path.startswith(group.organization.path):
+        raise ValidationError(
+            _(
+                "An account can only join groups of its own organization or of the "
+                "organizations above it."
+            )
+        )
+    already = _("%(name)s is already a member of %(group)s.") % {
+        "name": account.get_full_name(),
+        "group": group.name,
+    }
+    if GroupMembership.objects.filter(account=account, group=group).exists():
+        raise ValidationError(already)
+    try:
+        with transaction.atomic():
+            membership = GroupMembership.objects.create(account=account, group=group)
+    except IntegrityError:  # a concurrent request added it first
+        raise ValidationError(already) from None
+    record("group.member_added", account=account, actor=actor, metadata=_group_metadata(group))
+    return membership
+
+
+@transaction.atomic
+def remove_from_group(*, actor: Any, account: Account, group: Any) -> None:
+    """End `account`'s membership of `group`. Raises ValidationError if it is not a member."""
+    from orgdesk.accounts.models import GroupMembership
+
+    require(actor, "groups.manage", account.organization)
+    require(actor, "groups.manage", group.organization)
+    deleted, _rows = GroupMembership.objects.filter(account=account, group=group).delete()
+    if not deleted:
+        raise ValidationError(
+            _("%(name)s is not a member of %(group)s.")
+            % {"name": account.get_full_name(), "group": group.name}
+        )
+    record("group.member_removed", account=account, actor=actor, metadata=_group_metadata(group))
+
+
+# ---- profile picture and password reset (Overview tab) ----------------------------------------
+
+
+@transaction.atomic
+def set_picture(*, actor: Any, account: Account, picture: Any, if_updated: Any = None) -> Account:
+    """Store a checked, re-encoded picture (orgdesk.accounts.pictures.Picture) as the account's
+    profile picture. The file is written first; the one it replaces is deleted after commit."""
+    from django.core.files.base import ContentFile
+
+    require(actor, "accounts.edit", account.organization)
+    account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
+    _check_version(account, if_updated)
+    if picture.is_current(account):
+        return account
+    old = account.picture.name
+    account.picture.save(picture.filename(account), ContentFile(picture.data), save=False)
+    account.save(update_fields=["picture", "updated"])
+    record(
+        "account.picture_changed",
+        account=account,
+        actor=actor,
+        metadata={"width": picture.width, "height": picture.height, "bytes": len(picture.data)},
+    )
+    if old and old != account.picture.name:
+        storage = account.picture.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return account
+
+
+@transaction.atomic
+def clear_picture(*, actor: Any, account: Account, if_updated: Any = None) -> Account:
+    """Remove the account's profile picture (the file goes after commit)."""
+    require(actor, "accounts.edit", account.organization)
+    account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
+    _check_version(account, if_updated)
+    old = account.picture.name
+    if not old:
+        return account
+    storage = account.picture.storage
+    account.picture = ""
+    account.save(update_fields=["picture", "updated"])
+    record("account.picture_removed", account=account, actor=actor)
+    transaction.on_commit(lambda: storage.delete(old))
+    return account
+
+
+ANY_LINK = object()  # send_password_reset without the repeat check
+
+
+@transaction.atomic
+def send_password_reset(
+    *, actor: Any, account: Account, reason: str = "", after_link: Any = ANY_LINK
+) -> Any:
+    """Email the account a password reset link (orgdesk.accounts.passwords), recorded as a
+    notification with its expiry. `after_link`: the id of the newest reset link the caller's
+    page knew of (None: none); when a newer one exists already, the request is a repeat (a
+    double submission, or another admin just sent one) and nothing is sent: returns None.
+    Raises PermissionDenied, ValidationError (no email, disabled account)."""
+    from orgdesk.accounts.passwords import PasswordLinkError, latest_link_id, send_password_link
+
+    require(actor, "accounts.reset_password", account.organization)
+    account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
+    if after_link is not ANY_LINK and latest_link_id(account, "password_reset") != after_link:
+        return None
+    try:
+        return send_password_link(
+            actor=actor, account=account, purpose="password_reset", reason=reason
+        )
+    except PasswordLinkError as exc:
+        raise ValidationError(str(exc)) from None

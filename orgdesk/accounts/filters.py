@@ -69,6 +69,12 @@ class DayRange(django_filters.Filter):
         if not value:
             return qs
         tz = timezone.get_current_timezone()
+        # The first and last days of the calendar are no bound at all (the day after, or the
+        # conversion to UTC, would overflow).
+        if (self.end and value >= dt.date.max - dt.timedelta(days=1)) or (
+            not self.end and value <= dt.date.min + dt.timedelta(days=1)
+        ):
+            return qs
         start = dt.datetime.combine(value, dt.time.min, tzinfo=tz)
         if self.end:
             return qs.filter(**{f"{self.field_name}__lt": start + dt.timedelta(days=1)})

@@ -27,9 +27,12 @@ EVENT_TYPES = {
     "account.enabled": (ADMIN_ACTION, _("Account enabled")),
     "account.password_set": (ADMIN_ACTION, _("Password set by an admin")),
     "account.password_reset_sent": (ADMIN_ACTION, _("Password reset sent")),
+    "account.picture_changed": (ADMIN_ACTION, _("Profile picture changed")),
+    "account.picture_removed": (ADMIN_ACTION, _("Profile picture removed")),
     "sessions.cleared": (ADMIN_ACTION, _("Sessions cleared")),
     "authenticator.added": (ADMIN_ACTION, _("Authenticator added")),
     "authenticator.removed": (ADMIN_ACTION, _("Authenticator removed")),
+    "authenticator.enrolment_sent": (ADMIN_ACTION, _("Authenticator enrolment link sent")),
     "identity.verified": (ADMIN_ACTION, _("Identity verified manually")),
     "group.member_added": (ADMIN_ACTION, _("Added to group")),
     "group.member_removed": (ADMIN_ACTION, _("Removed from group")),
@@ -38,6 +41,10 @@ EVENT_TYPES = {
     "role.created": (ADMIN_ACTION, _("Role created")),
     "policy.updated": (ADMIN_ACTION, _("Security policy updated")),
     "invitation.sent": (ADMIN_ACTION, _("Invitation sent")),
+    "invitation.resent": (ADMIN_ACTION, _("Invitation resent")),
+    "invitation.revoked": (ADMIN_ACTION, _("Invitation revoked")),
+    "invitation.bulk_started": (ADMIN_ACTION, _("Bulk invitation started")),
+    "invitation.bulk_finished": (ADMIN_ACTION, _("Bulk invitation finished")),
     "organization.created": (ADMIN_ACTION, _("Organization created")),
     "organization.renamed": (ADMIN_ACTION, _("Organization renamed")),
     "organization.moved": (ADMIN_ACTION, _("Organization moved")),
@@ -56,3 +63,45 @@ def category_of(event_type: str) -> str:
 def label_of(event_type: str) -> str:
     entry = EVENT_TYPES.get(event_type)
     return str(entry[1]) if entry else event_type
+
+
+# Facts about an organization or the catalogue, never recorded for one account: an account's
+# Activity tab does not offer them as filters.
+NOT_ABOUT_AN_ACCOUNT = frozenset(
+    {
+        "role.created",
+        "policy.updated",
+        "organization.created",
+        "organization.renamed",
+        "organization.moved",
+        "organization.uniqueness_changed",
+        # Invitations are facts about an organization until accepted; the acceptance is the
+        # new account's "invitation_accepted" (customer flow).
+        "invitation.sent",
+        "invitation.resent",
+        "invitation.revoked",
+        "invitation.bulk_started",
+        "invitation.bulk_finished",
+    }
+)
+CATEGORY_LABELS = {
+    CUSTOMER_FLOW: _("Customer flow"),
+    ADMIN_ACTION: _("Administrative action"),
+}
+
+
+def account_event_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The event labels an account's activity can be filtered by, grouped by category and
+    sorted by label in the active language (for a form's grouped choices)."""
+    groups: dict[str, list[tuple[str, str]]] = {category: [] for category in CATEGORY_LABELS}
+    for code, (category, label) in EVENT_TYPES.items():
+        if code not in NOT_ABOUT_AN_ACCOUNT:
+            groups.setdefault(category, []).append((code, str(label)))
+    return [
+        (
+            str(CATEGORY_LABELS.get(category, category)),
+            sorted(entries, key=lambda entry: entry[1].casefold()),
+        )
+        for category, entries in groups.items()
+        if entries
+    ]

@@ -6,6 +6,9 @@ internal and never leave this module: callers get dictionaries of the public fie
 a template cannot reach the rest by accident.
 """
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,6 +18,39 @@ from orgdesk.core.scoping import require
 
 # The only columns ever read for an organization admin.
 PUBLIC_FIELDS = ("id", "ts", "category", "type", "result")
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    """One event as an organization admin sees it: nothing else is there to reach."""
+
+    id: int
+    ts: dt.datetime
+    category: str
+    type: str
+    result: str
+
+    @property
+    def label(self) -> str:
+        from orgdesk.activity.events import label_of
+
+        return label_of(self.type)
+
+    @property
+    def category_label(self) -> str:
+        try:
+            return str(Event.Category(self.category).label)
+        except ValueError:
+            return self.category
+
+    @property
+    def succeeded(self) -> bool:
+        return self.result == Event.Result.SUCCESS
+
+
+def public(rows: Iterable[Event]) -> list[PublicEvent]:
+    """The public projection of rows of account_events() (for a page of the Activity tab)."""
+    return [PublicEvent(*(getattr(row, name) for name in PUBLIC_FIELDS)) for row in rows]
 
 
 def account_events(actor: Any, account: Any) -> QuerySet[Event]:

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext
 
 from orgdesk.access.permissions import ALL, CATALOGUE
 
@@ -223,4 +224,7 @@ def require(actor: Any, action: str, organization: Any) -> None:
     if auth.can(action, organization):
         return
     visible_or_404(actor, organization)
-    raise PermissionDenied(f"You do not have the {action} permission on this organization.")
+    raise PermissionDenied(
+        gettext("You do not have the %(permission)s permission on this organization.")
+        % {"permission": action}
+    )

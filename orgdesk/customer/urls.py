@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orgdesk.customer import views
+from orgdesk.customer import enrolment, views
 
 app_name = "customer"
 
@@ -9,4 +9,19 @@ urlpatterns = [
     # <token> is either the emailed token (moved into the session, then redirected away) or
     # views.SET_TOKEN: the token-less address the form lives at.
     path("password/<str:uidb64>/<str:token>", views.password_link_view, name="password_link"),
+    # Enrolment links (authenticator app or passkey), built like the password link above:
+    # enrol/<token> moves the token into the session and redirects to enrol/set.
+    path("enrol/done", enrolment.enrol_done_view, name="enrol_done"),
+    path("enrol/set", enrolment.enrol_view, name="enrol"),
+    path(
+        "enrol/passkey/options",
+        enrolment.enrol_passkey_options_view,
+        name="enrol_passkey_options",
+    ),
+    path(
+        "enrol/passkey/register",
+        enrolment.enrol_passkey_register_view,
+        name="enrol_passkey_register",
+    ),
+    path("enrol/<str:token>", enrolment.enrol_link_view, name="enrol_link"),
 ]

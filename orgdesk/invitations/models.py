@@ -8,6 +8,16 @@ from django.utils.translation import gettext_lazy as _
 
 from orgdesk.core.models import BaseModel
 
+STATE_PENDING = "pending"
+STATE_OUTDATED = "outdated"
+# Filter values and labels of the Invitations tab (the "state" property below).
+STATES = [
+    (STATE_PENDING, _("Pending")),
+    (STATE_OUTDATED, _("Outdated")),
+    ("accepted", _("Accepted")),
+    ("revoked", _("Revoked")),
+]
+
 
 class Invitation(BaseModel):
     # Path to the owning organization, for restrict() (core/scoping.py).
@@ -71,6 +81,19 @@ class Invitation(BaseModel):
     @property
     def is_expired(self) -> bool:
         return self.status == self.Status.PENDING and self.expires <= timezone.now()
+
+    @property
+    def state(self) -> str:
+        """What the admin sees: "pending" (valid), "outdated" (pending but expired),
+        "accepted" or "revoked" (deleted by an admin, kept for audit)."""
+        if self.status == self.Status.PENDING:
+            return STATE_OUTDATED if self.is_expired else STATE_PENDING
+        return self.status
+
+    @property
+    def is_open(self) -> bool:
+        """Pending, valid or outdated: it can still be resent or deleted."""
+        return self.status == self.Status.PENDING
 
 
 class ImportJob(BaseModel):

@@ -10,7 +10,6 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -20,7 +19,7 @@ from orgdesk.accounts.filters import AccountFilter, search
 from orgdesk.accounts.models import Account, Group
 from orgdesk.core.listing import BadCursor, Ordering, paginate
 from orgdesk.core.scoping import access_account, require, restrict
-from orgdesk.portal.models import PAGE_SIZES
+from orgdesk.portal.listview import list_response, page_size, remember_view, saved_view_redirect
 from orgdesk.portal.shell import current_organization, preferences, shell_context
 from orgdesk.portal.views import portal_login_required, step_up_required
 from orgdesk.security import actions as security_actions
@@ -52,29 +51,13 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
     require(request.user, "accounts.view", organization)
     pref = preferences(request.user)
     here = reverse("portal:accounts", args=[organization.key])
-
-    if "clear" in request.GET:
-        pref.filters.pop(VIEW_KEY, None)
-        pref.save(update_fields=["filters", "updated"])
-        return redirect(here)
-    saved = pref.filters.get(VIEW_KEY)
-    if not request.GET and saved:
-        return redirect(f"{here}?{saved}")
+    back_to_saved = saved_view_redirect(request, pref, VIEW_KEY, here)
+    if back_to_saved is not None:
+        return back_to_saved
 
     problems: list[str] = []
     params = request.GET
-    size = pref.page_size
-    if "size" in params:
-        try:
-            size = int(params["size"])
-        except ValueError:
-            size = 0
-        if size not in PAGE_SIZES:
-            problems.append(_("Items per page must be 10, 25, 50 or 100."))
-            size = pref.page_size
-        elif size != pref.page_size:
-            pref.page_size = size
-            pref.save(update_fields=["page_size", "updated"])
+    size = page_size(params, pref, problems)
 
     tree_scope = _scope_options(organization)
     applied = _clean_params(params)  # what the page actually shows, for links and memory
@@ -139,13 +122,7 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
     remembered = applied
     # A view with problems is shown (minus what was wrong) but not remembered.
     if not problems and "just_created" not in params:
-        encoded = urlencode(sorted(remembered.items()))
-        if encoded != (saved or ""):
-            if encoded:
-                pref.filters[VIEW_KEY] = encoded
-            else:
-                pref.filters.pop(VIEW_KEY, None)
-            pref.save(update_fields=["filters", "updated"])
+        remember_view(pref, VIEW_KEY, remembered)
 
     view_query = urlencode(sorted(remembered.items()))
     context = {
@@ -169,23 +146,16 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
     }
     context["next_url"] = context["page_url"](page.next_cursor) if page.next_cursor else ""
     context["prev_url"] = context["page_url"](page.prev_cursor) if page.prev_cursor else ""
-    # A history restore that missed htmx's cache needs the whole page, not the fragment.
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "portal/accounts/_results.html", context)
-        # The address bar shows the canonical view, not every empty form field.
-        cursor = params.get("cursor") if page.rows and params.get("cursor") else None
-        canonical = (
-            context["page_url"](cursor)
-            if cursor
-            else (f"{here}?{view_query}" if view_query else here)
-        )
-        current = request.htmx.current_url_abs_path or ""
-        response["HX-Replace-Url" if current == canonical else "HX-Push-Url"] = canonical
-    else:
-        response = render(request, "portal/accounts/list.html", context)
-    # Fragment and page share a URL: caches (and the back button) must tell them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return list_response(
+        request,
+        context,
+        page_template="portal/accounts/list.html",
+        fragment_template="portal/accounts/_results.html",
+        here=here,
+        view_query=view_query,
+        page_url=context["page_url"],
+        has_rows=bool(page.rows),
+    )
 
 
 # ---- create ----------------------------------------------------------------------------------

@@ -452,15 +452,3 @@ def organization_view(request: HttpRequest, org: str) -> HttpResponse:
         raise Http404("No such organization.")
     visible_or_404(request.user, organization)
     return redirect("portal:accounts", org=organization.key)
-
-
-@portal_login_required
-def invitations_view(request: HttpRequest, org: str) -> HttpResponse:
-    from orgdesk.portal.shell import current_organization, shell_context
-
-    organization = current_organization(request, org)
-    return render(
-        request,
-        "portal/invitations.html",
-        shell_context(request, organization, "invitations"),
-    )

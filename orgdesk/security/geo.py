@@ -19,7 +19,7 @@ def _city_reader() -> Any:
     path = os.environ.get("ORGDESK_GEOIP_CITY_DB", "")
     if not path:
         return None
-    import geoip2.database  # optional dependency, present only where a City db is configured
+    import geoip2.database
 
     return geoip2.database.Reader(path)
 
@@ -44,7 +44,10 @@ def country_of(ip: str) -> str:
 
 def locate(ip: str) -> tuple[str, str]:
     """(city, country) for an IP; city is empty without a configured City database."""
-    reader = _city_reader()
+    try:
+        reader = _city_reader()
+    except (OSError, ValueError):  # a missing or unreadable City database: country only
+        reader = None
     if reader is not None:
         try:
             response = reader.city(ip)

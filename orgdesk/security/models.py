@@ -99,3 +99,43 @@ class SecurityPolicy(models.Model):
     def current(cls) -> "SecurityPolicy":
         policy, _created = cls.objects.get_or_create(pk=1)
         return policy
+
+
+class EnrolmentLink(BaseModel):
+    """A link emailed to a customer to set up an authenticator app or a passkey themselves
+    (security/enrolment.py). Only a hash of its token is stored; it works once, until it
+    expires, and only while it is the account's newest link."""
+
+    # Path to the owning organization, for restrict() (core/scoping.py).
+    TENANT_FIELD = "account__organization"
+
+    class Method(models.TextChoices):
+        TOTP = "totp", _("Authenticator app (TOTP)")
+        PASSKEY = "passkey", _("Passkey")
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="enrolment_links",
+        db_index=False,
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    notification = models.ForeignKey(
+        "notifications.Notification", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-created"], name="enrolment_link_account")]
+
+    def __str__(self) -> str:
+        return f"{self.method} link for {self.account_id}"

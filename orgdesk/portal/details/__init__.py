@@ -95,6 +95,7 @@ def act(
     from django.core.exceptions import PermissionDenied, ValidationError
     from django.utils.translation import gettext as _
 
+    from orgdesk.access.actions import GrantError
     from orgdesk.security.stepup import StepUpRequired
 
     request = detail.request
@@ -107,6 +108,8 @@ def act(
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
+    except GrantError as exc:  # a grant that makes no sense whoever asks
+        messages.error(request, str(exc))
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("You may not do that."))
     else:

@@ -1,23 +1,162 @@
-"""Groups tab: not built yet (issue 5). It says so plainly."""
+"""Groups tab: the groups the account belongs to; adding it to a group, removing it from one.
 
+Which groups are listed: every membership of the account whose group the admin may see
+(restrict("groups.view") on both the membership and the group), wherever it sits in the tree,
+so a membership is never hidden merely because of the organization in view.
+
+Which groups the account may join: the groups of its own organization and of the
+organizations above it, up to the organization in view, among those the admin manages
+(restrict("groups.manage", within=the organization in view)). A group of a sibling branch
+would make the account a member of a part of the tree it does not belong to; a group above
+the organization in view lies outside the part of the tree the admin is working in. The
+action (accounts.actions.add_to_group) enforces the tree rule and the permission itself.
+"""
+
+import uuid
+from itertools import groupby
 from typing import Any
 
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from orgdesk.portal.details import Detail, Tab
+from orgdesk.accounts import actions as account_actions
+from orgdesk.accounts.models import Group, GroupMembership
+from orgdesk.core.listing import Ordering
+from orgdesk.core.scoping import authority, require, restrict
+from orgdesk.organizations.models import PATH_SEPARATOR
+from orgdesk.portal.details import Detail, Tab, act, detail_for
+from orgdesk.portal.views import portal_login_required
+
+ORDERING = Ordering("joined", "created")
+# The "Add to group" select stays short; past this many groups it says the list is cut.
+MAX_GROUP_CHOICES = 200
+
+
+def ancestor_paths(organization_path: str) -> list[str]:
+    """The paths of an organization and of every organization above it."""
+    keys = [k for k in organization_path.split(PATH_SEPARATOR) if k]
+    return [
+        PATH_SEPARATOR + PATH_SEPARATOR.join(keys[: i + 1]) + PATH_SEPARATOR
+        for i in range(len(keys))
+    ]
+
+
+def joinable(request: HttpRequest, detail: Detail) -> QuerySet[Group]:
+    """Groups the admin may put this account in (joined ones included; the action says so)."""
+    return restrict(
+        request.user,
+        "groups.manage",
+        Group.objects.select_related("organization"),
+        within=detail.organization,
+    ).filter(organization__path__in=ancestor_paths(detail.account.organization.path))
+
+
+def memberships(request: HttpRequest, detail: Detail) -> QuerySet[GroupMembership]:
+    visible_groups = restrict(request.user, "groups.view", Group).values("pk")
+    return restrict(
+        request.user,
+        "groups.view",
+        GroupMembership.objects.select_related("group__organization"),
+    ).filter(account=detail.account, group__in=visible_groups)
 
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
-    return {}
+    built = detail.page(memberships(request, detail), ORDERING, tab="groups")
+    auth = authority(request.user)
+    built["can_manage"] = detail.can("groups.manage")
+    for membership in built["page"].rows:
+        membership.removable = built["can_manage"] and auth.can(
+            "groups.manage", membership.group.organization
+        )
+    if built["can_manage"]:
+        joined = GroupMembership.objects.filter(account=detail.account).values("group_id")
+        choices = list(
+            joinable(request, detail)
+            .exclude(pk__in=joined)
+            .order_by("organization__depth", "name", "pk")[: MAX_GROUP_CHOICES + 1]
+        )
+        built["choices_cut"] = len(choices) > MAX_GROUP_CHOICES
+        built["max_choices"] = MAX_GROUP_CHOICES
+        choices = choices[:MAX_GROUP_CHOICES]
+        # One <optgroup> per organization, the account's own organization last (nearest).
+        built["group_choices"] = [
+            (organization, list(groups))
+            for organization, groups in groupby(choices, key=lambda g: g.organization)
+        ]
+        built["actions_template"] = "portal/account/tabs/_groups_add.html"
+    return built
+
+
+def _chosen_group(request: HttpRequest, detail: Detail) -> Group:
+    try:
+        key = uuid.UUID(request.POST.get("group", ""))
+    except ValueError:
+        key = None
+    group = joinable(request, detail).filter(pk=key).first() if key else None
+    if group is None:
+        raise ValidationError(gettext("Choose a group from the list."))
+    return group
+
+
+@portal_login_required
+@require_POST
+def add(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+    detail = detail_for(request, org, pk, "accounts.view")
+    require(request.user, "groups.manage", detail.account.organization)
+    account = detail.account
+
+    def run() -> Group:
+        group = _chosen_group(request, detail)
+        account_actions.add_to_group(actor=request.user, account=account, group=group)
+        return group
+
+    return act(
+        detail,
+        "groups",
+        run,
+        lambda group: (
+            gettext("%(name)s added to %(group)s.")
+            % {"name": account.get_full_name(), "group": group.name}
+        ),
+    )
+
+
+@portal_login_required
+@require_POST
+def remove(request: HttpRequest, org: str, pk: Any, group: uuid.UUID) -> HttpResponse:
+    detail = detail_for(request, org, pk, "accounts.view")
+    require(request.user, "groups.manage", detail.account.organization)
+    found = (
+        restrict(request.user, "groups.view", Group.objects.select_related("organization"))
+        .filter(pk=group)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such group.")
+    account = detail.account
+    return act(
+        detail,
+        "groups",
+        lambda: account_actions.remove_from_group(actor=request.user, account=account, group=found),
+        gettext("%(name)s removed from %(group)s.")
+        % {"name": account.get_full_name(), "group": found.name},
+    )
 
 
 TAB = Tab(
     slug="groups",
     label=_("Groups"),
     permission="groups.view",
-    template="portal/account/tabs/unavailable.html",
+    template="portal/account/tabs/groups.html",
     context=context,
 )
 
-urlpatterns: list[Any] = []
+urlpatterns: list[Any] = [
+    path("groups/add", add, name="account_groups_add"),
+    path("groups/<uuid:group>/remove", remove, name="account_groups_remove"),
+]

@@ -1,22 +1,38 @@
-"""Notifications tab: not built yet (issue 5). It says so plainly."""
+"""Notifications tab: what was sent to the customer (date, template, target and channel, and
+when a link or code in it expires), newest first."""
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orgdesk.core.listing import Ordering
+from orgdesk.core.scoping import restrict
+from orgdesk.notifications.models import Notification
 from orgdesk.portal.details import Detail, Tab
+
+ORDERING = Ordering("sent", "sent_at")
+# What the table shows; the delivery error text (SMTP replies and the like) stays internal.
+COLUMNS = ("id", "sent_at", "channel", "target", "expires_at", "status", "template__name")
 
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
-    return {}
+    notifications = (
+        restrict(
+            request.user, "notifications.view", Notification.objects.select_related("template")
+        )
+        .filter(account=detail.account)
+        .only(*COLUMNS)
+    )
+    return {**detail.page(notifications, ORDERING, tab="notifications"), "now": timezone.now()}
 
 
 TAB = Tab(
     slug="notifications",
     label=_("Notifications"),
     permission="notifications.view",
-    template="portal/account/tabs/unavailable.html",
+    template="portal/account/tabs/notifications.html",
     context=context,
 )
 

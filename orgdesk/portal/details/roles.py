@@ -1,23 +1,194 @@
-"""Roles tab: not built yet (issue 5). It says so plainly."""
+"""Roles tab: the organization roles the account holds, assigning one and revoking one.
 
+Only grants on organizations where the admin holds roles.view are listed
+(restrict("roles.view", RoleAssignment)); grants elsewhere are not shown, nor counted, so
+nothing about other parts of the tree leaks. Assigning offers the organizations of the
+account's tree where the admin holds roles.assign (a bounded list, the highest levels first:
+a grant covers the organizations below it) and only the roles the admin could hand out on at
+least one of them. Every rule is enforced again by access.actions.grant_role / revoke_role
+(no escalation, no protected roles, not one's own roles, recent sign-in); their refusals are
+shown as messages.
+"""
+
+import uuid
 from typing import Any
 
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from orgdesk.portal.details import Detail, Tab
+from orgdesk.access.actions import GrantError, grant_role, revoke_role
+from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.core.listing import Ordering
+from orgdesk.core.scoping import Authority, authority, restrict
+from orgdesk.organizations.models import Organization
+from orgdesk.portal.details import Detail, Tab, act, detail_for
+from orgdesk.portal.views import portal_login_required
+
+ORDERING = Ordering("granted", "created")
+# The organization select of "Assign role" stays short; past this many it says the list is cut.
+MAX_ORGANIZATION_CHOICES = 200
+
+
+def grants(request: HttpRequest, detail: Detail) -> QuerySet[RoleAssignment]:
+    return restrict(
+        request.user,
+        "roles.view",
+        RoleAssignment.objects.select_related("organization", "role"),
+    ).filter(account=detail.account)
+
+
+def assignable_organizations(request: HttpRequest, detail: Detail) -> QuerySet[Organization]:
+    """Organizations of the account's tree where the admin may assign roles."""
+    return restrict(request.user, "roles.assign", Organization).filter(
+        root_id=detail.account.organization.root_id
+    )
+
+
+def grantable(auth: Authority, role: OrgRole, organization: Organization) -> bool:
+    """Whether the admin may grant (or revoke) `role` on `organization`: the same rules as
+    access.actions, checked up front so the page offers only what will be accepted."""
+    if auth.is_brand:
+        return True
+    held = auth.permissions_in(organization)
+    return "roles.assign" in held and not role.protected and role.permission_set <= held
+
+
+def _is_self(request: HttpRequest, detail: Detail) -> bool:
+    return request.user.pk == detail.account.pk
 
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
-    return {}
+    built = detail.page(grants(request, detail), ORDERING, tab="roles")
+    auth = authority(request.user)
+    own = _is_self(request, detail)
+    for assignment in built["page"].rows:
+        assignment.revocable = not own and grantable(auth, assignment.role, assignment.organization)
+    built["own_account"] = own
+    if own:
+        return built
+    organizations = list(
+        assignable_organizations(request, detail).order_by("depth", "path")[
+            : MAX_ORGANIZATION_CHOICES + 1
+        ]
+    )
+    if not organizations:
+        return built
+    built["organizations_cut"] = len(organizations) > MAX_ORGANIZATION_CHOICES
+    organizations = sorted(organizations[:MAX_ORGANIZATION_CHOICES], key=lambda o: o.route)
+    roles = list(OrgRole.objects.order_by("name"))
+    offered = [r for r in roles if any(grantable(auth, r, o) for o in organizations)]
+    if offered:
+        built.update(
+            assign_organizations=organizations,
+            assign_roles=offered,
+            max_organizations=MAX_ORGANIZATION_CHOICES,
+            actions_template="portal/account/tabs/_roles_assign.html",
+        )
+    return built
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _require_some_assign(request: HttpRequest, detail: Detail) -> None:
+    """403 unless the admin may assign roles somewhere in the account's tree."""
+    if not assignable_organizations(request, detail).exists():
+        raise PermissionDenied(gettext("You may not assign roles in this organization."))
+
+
+@portal_login_required
+@require_POST
+def assign(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+    detail = detail_for(request, org, pk, "accounts.view")
+    _require_some_assign(request, detail)
+    account = detail.account
+
+    def run() -> RoleAssignment:
+        key = _uuid(request.POST.get("organization", ""))
+        organization = (
+            assignable_organizations(request, detail).filter(pk=key).first() if key else None
+        )
+        if organization is None:
+            raise ValidationError(gettext("Choose an organization from the list."))
+        key = _uuid(request.POST.get("role", ""))
+        role = OrgRole.objects.filter(pk=key).first() if key else None
+        if role is None:
+            raise ValidationError(gettext("Choose a role from the list."))
+        try:
+            assignment, created = grant_role(
+                actor=request.user,
+                account=account,
+                organization=organization,
+                role=role,
+                reason=request.POST.get("reason", ""),
+            )
+        except GrantError as exc:
+            raise ValidationError(str(exc)) from None
+        if not created:
+            raise ValidationError(
+                gettext("%(name)s already holds the role %(role)s on %(organization)s.")
+                % {"name": account.get_full_name(), "role": role.name, "organization": organization}
+            )
+        return assignment
+
+    return act(
+        detail,
+        "roles",
+        run,
+        lambda assignment: (
+            gettext("Role %(role)s granted to %(name)s on %(organization)s.")
+            % {
+                "role": assignment.role.name,
+                "name": account.get_full_name(),
+                "organization": assignment.organization,
+            }
+        ),
+    )
+
+
+@portal_login_required
+@require_POST
+def revoke(request: HttpRequest, org: str, pk: Any, assignment: int) -> HttpResponse:
+    detail = detail_for(request, org, pk, "accounts.view")
+    found = grants(request, detail).select_related("account").filter(pk=assignment).first()
+    if found is None:
+        raise Http404("No such role assignment.")
+    if not authority(request.user).can("roles.assign", found.organization):
+        raise PermissionDenied(gettext("You may not revoke roles on this organization."))
+    account = detail.account
+    return act(
+        detail,
+        "roles",
+        lambda: revoke_role(
+            actor=request.user, assignment=found, reason=request.POST.get("reason", "")
+        ),
+        gettext("Role %(role)s revoked from %(name)s on %(organization)s.")
+        % {
+            "role": found.role.name,
+            "name": account.get_full_name(),
+            "organization": found.organization,
+        },
+    )
 
 
 TAB = Tab(
     slug="roles",
     label=_("Roles"),
     permission="roles.view",
-    template="portal/account/tabs/unavailable.html",
+    template="portal/account/tabs/roles.html",
     context=context,
 )
 
-urlpatterns: list[Any] = []
+urlpatterns: list[Any] = [
+    path("roles/assign", assign, name="account_roles_assign"),
+    path("roles/<int:assignment>/revoke", revoke, name="account_roles_revoke"),
+]

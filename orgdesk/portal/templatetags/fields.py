@@ -15,6 +15,17 @@ from django.utils.safestring import SafeString, mark_safe
 register = template.Library()
 
 
+def _choices(field: forms.Field) -> list[tuple[object, object]]:
+    if isinstance(field, forms.ModelChoiceField):
+        # One plain query: list(field.choices) asks the ModelChoiceIterator for its length
+        # (a COUNT) and then iterates through a server-side cursor (three more round trips).
+        empty = [("", field.empty_label)] if field.empty_label is not None else []
+        return empty + [
+            (field.prepare_value(obj), field.label_from_instance(obj)) for obj in field.queryset
+        ]
+    return list(field.choices)
+
+
 def _control(bound: BoundField, described_by: str) -> SafeString:
     field, widget = bound.field, bound.field.widget
     value = bound.value()
@@ -28,7 +39,7 @@ def _control(bound: BoundField, described_by: str) -> SafeString:
         format_html(' aria-describedby="{}"', described_by) if described_by else "",
     )
     if isinstance(widget, forms.Select):
-        choices = list(field.choices)
+        choices = _choices(field)
         options = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',

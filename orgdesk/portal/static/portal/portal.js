@@ -173,10 +173,11 @@
     palette.addEventListener("click", function (event) { if (event.target === palette) palette.close(); });
   }
 
-  // ---- htmx: busy state on the results region ----
+  // ---- htmx: busy state (skeleton rows, see portal.css) on the region being reloaded ----
   function setBusy(value) {
-    const region = document.getElementById("results");
-    if (region) region.setAttribute("aria-busy", value ? "true" : "false");
+    document.querySelectorAll("#results, .tab-panel").forEach(function (region) {
+      region.setAttribute("aria-busy", value ? "true" : "false");
+    });
   }
   document.addEventListener("htmx:beforeRequest", function () { setBusy(true); });
   document.addEventListener("htmx:afterRequest", function () { setBusy(false); });

@@ -1,0 +1,290 @@
+"""Accepting an invitation: `/invite/<token>`, in the manner of the password link pages.
+
+The emailed address carries the token. The first request checks it, moves it into the session
+and redirects to `/invite/register`, so the token never sits in the address bar, the history
+or a Referer header. The page is branded with the organization's name and its application's
+colour, in the language the admin chose for the invitee. Every failure (unknown, expired,
+revoked, superseded or used token) gets the same page and status, which shows no address and
+says nothing about which case it is.
+
+Customers have no signed-in area on this site yet (they sign in to the brand's applications),
+so registering ends on a "Your account is ready" page; an invitee who was given organization
+roles is pointed to the Organization portal's sign-in.
+"""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.password_validation import (
+    password_validators_help_text_html,
+    validate_password,
+)
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from orgdesk.accounts.models import Account
+from orgdesk.branding.models import BrandingPolicy, OrganizationBranding
+from orgdesk.invitations.actions import InvalidInvitation, accept_invitation, recently_accepted
+from orgdesk.invitations.emails import invitation_language
+from orgdesk.invitations.models import Invitation
+from orgdesk.invitations.tokens import usable_invitation
+from orgdesk.security.signin import client_ip
+
+REGISTER = "register"  # the token-less address of the form (a token is 43 characters)
+SESSION_TOKEN = "orgdesk_invitation"  # noqa: S105 (a session key name)
+SESSION_DONE = "orgdesk_invitation_done"
+INVALID_STATUS = 404
+DEFAULT_PRIMARY = "4f46e5"
+HEX = frozenset("0123456789abcdef")
+
+
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _invalid(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SESSION_TOKEN, None)
+    return _no_referrer(render(request, "customer/invite_invalid.html", status=INVALID_STATUS))
+
+
+# ---- branding ----------------------------------------------------------------------------------
+
+
+def _hex(value: str) -> str:
+    value = (value or "").lstrip("#").lower()
+    return value if len(value) == 6 and set(value) <= HEX else ""
+
+
+def branding(invitation: Invitation) -> dict[str, Any]:
+    """The organization's look: the application's branding policy colour, and the override of
+    the organization (or the nearest organization above it that has one)."""
+    organization = invitation.organization
+    policy = (
+        invitation.application.branding_policy
+        or BrandingPolicy.objects.filter(name="Default").first()
+    )
+    ids = [organization.pk, *organization.ancestors().values_list("pk", flat=True)]
+    override = (
+        OrganizationBranding.objects.filter(organization_id__in=ids)
+        .order_by("-organization__depth")
+        .first()
+    )
+    primary = (_hex(policy.primary_color) if policy is not None else "") or DEFAULT_PRIMARY
+    query = {"primary": primary}
+    logo = ""
+    if override is not None:
+        query["header"] = override.header_style
+        if _hex(override.background_color):
+            query["background"] = _hex(override.background_color)
+        if override.logo:
+            logo = override.logo.url
+    if not logo and policy is not None and policy.logo:
+        logo = policy.logo.url
+    return {
+        "brand_css": f"{reverse('invite:theme')}?{urlencode(sorted(query.items()))}",
+        "logo_url": logo,
+        "header_style": query.get("header", "brand"),
+    }
+
+
+def _luminance(colour: str) -> float:
+    def channel(part: str) -> float:
+        c = int(part, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i : i + 2]) for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _text_on(colour: str) -> str:
+    """White or near-black, whichever reads better on `colour` (WCAG contrast)."""
+    lum = _luminance(colour)
+    on_white = 1.05 / (lum + 0.05)
+    on_dark = (lum + 0.05) / (_luminance("18181b") + 0.05)
+    return "#ffffff" if on_white >= on_dark else "#18181b"
+
+
+@require_http_methods(["GET", "HEAD"])
+def theme_css(request: HttpRequest) -> HttpResponse:
+    """The branding tokens of an invitation page as a stylesheet (the CSP allows no inline
+    style). Only validated colours and a fixed set of header styles get in."""
+    primary = _hex(request.GET.get("primary", "")) or DEFAULT_PRIMARY
+    lines = [f":root {{ --brand: #{primary}; --brand-text: {_text_on(primary)};"]
+    background = _hex(request.GET.get("background", ""))
+    if background:
+        lines.append(f"  --brand-page: #{background}; --brand-page-text: {_text_on(background)};")
+    header = request.GET.get("header", "brand")
+    if header == "dark":
+        lines.append("  --brand-band: #18181b; --brand-band-text: #ffffff;")
+    elif header == "light":
+        lines.append("  --brand-band: #ffffff; --brand-band-text: #18181b;")
+    else:
+        lines.append(f"  --brand-band: #{primary}; --brand-band-text: {_text_on(primary)};")
+    lines.append("}")
+    response = HttpResponse("\n".join(lines) + "\n", content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+# ---- registration ------------------------------------------------------------------------------
+
+
+class RegisterForm(forms.Form):
+    given_name = forms.CharField(
+        label=gettext_lazy("Given name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    family_name = forms.CharField(
+        label=gettext_lazy("Family name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    password1 = forms.CharField(
+        label=gettext_lazy("Password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=gettext_lazy("Confirm the password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, invitation: Invitation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+        self.fields["password1"].help_text = password_validators_help_text_html()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif first:
+            candidate = Account(
+                organization=self.invitation.organization,
+                email=self.invitation.email,
+                given_name=data.get("given_name", ""),
+                family_name=data.get("family_name", ""),
+            )
+            try:
+                validate_password(first, user=candidate)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+def _page(request: HttpRequest, template: str, invitation: Invitation, **context: Any) -> Any:
+    return render(
+        request,
+        template,
+        {
+            "organization": invitation.organization,
+            "application": invitation.application,
+            **branding(invitation),
+            **context,
+        },
+    )
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "HEAD", "POST"])
+def accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    if token != REGISTER:
+        # The emailed address: check, stash, redirect to the token-less address.
+        if request.method == "POST" or usable_invitation(token) is None:
+            return _invalid(request)
+        request.session[SESSION_TOKEN] = token
+        return _no_referrer(HttpResponseRedirect(reverse("invite:accept", args=[REGISTER])))
+
+    token = str(request.session.get(SESSION_TOKEN) or "")
+    invitation = usable_invitation(token) if token else None
+    if invitation is None:
+        if request.method == "POST" and token and recently_accepted(token):
+            return redirect("invite:done")  # a second submission of a form that worked
+        return _invalid(request)
+
+    with translation.override(invitation_language(invitation.locale)):
+        form = RegisterForm(
+            request.POST if request.method == "POST" else None,
+            invitation=invitation,
+            initial={"given_name": invitation.given_name, "family_name": invitation.family_name},
+        )
+        if form.is_valid():
+            try:
+                account = accept_invitation(
+                    token=token,
+                    password=form.cleaned_data["password1"],
+                    given_name=form.cleaned_data["given_name"],
+                    family_name=form.cleaned_data["family_name"],
+                    ip=client_ip(request),
+                )
+            except InvalidInvitation:
+                if recently_accepted(token):
+                    return redirect("invite:done")
+                return _invalid(request)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                del request.session[SESSION_TOKEN]
+                request.session[SESSION_DONE] = {
+                    "invitation": str(invitation.pk),
+                    "portal": account.role_assignments.exists(),
+                }
+                return redirect("invite:done")
+        response = _page(
+            request,
+            "customer/invite_register.html",
+            invitation,
+            form=form,
+            email=invitation.email,
+        )
+    if request.method == "POST":
+        response.status_code = 400
+    # No token in this address, so the site's Referrer-Policy applies: with no-referrer,
+    # browsers send "Origin: null" with the form's POST and the CSRF check refuses it.
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def done_view(request: HttpRequest) -> HttpResponse:
+    done = request.session.get(SESSION_DONE) or {}
+    invitation = (
+        Invitation.objects.select_related("organization", "application")
+        .filter(pk=done.get("invitation"), status=Invitation.Status.ACCEPTED)
+        .first()
+        if done.get("invitation")
+        else None
+    )
+    if invitation is None:
+        # A reload after the session ended, or a double submission: nothing more to say.
+        return render(request, "customer/invite_done.html", {"generic": True})
+    with translation.override(invitation_language(invitation.locale)):
+        return _page(
+            request,
+            "customer/invite_done.html",
+            invitation,
+            portal=bool(done.get("portal")),
+        )
+
+
+urlpatterns = [
+    path("theme.css", theme_css, name="theme"),
+    path("done", done_view, name="done"),
+    path("<str:token>", accept_view, name="accept"),
+]

@@ -1,0 +1,78 @@
+"""The invitation email: rendered in the invitee's language, recorded as a Notification with the
+invitation's expiry, sent through Django's email backend after the transaction commits."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from orgdesk.invitations.models import Invitation
+from orgdesk.invitations.tokens import invitation_link
+from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_CODE = "invitation"  # the NotificationTemplate row (core/builtins.py)
+
+
+def invitation_language(locale: str) -> str:
+    """A language the site has, for an invitation's stored locale ("" or unknown: default)."""
+    try:
+        return translation.get_supported_language_variant(locale or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def render_invitation_email(invitation: Invitation, link: str) -> tuple[str, str]:
+    """Subject and plain-text body, in the invitee's language; dates in UTC."""
+    context = {
+        "organization": invitation.organization,
+        "application": invitation.application,
+        "given_name": invitation.given_name,
+        "link": link,
+        "expires": invitation.expires,
+    }
+    with translation.override(invitation_language(invitation.locale)), timezone.override(dt.UTC):
+        subject = render_to_string("invitations/email/subject.txt", context)
+        body = render_to_string("invitations/email/body.txt", context)
+    return " ".join(subject.split()), body.strip() + "\n"
+
+
+def deliver(notification_id: int, subject: str, body: str, target: str) -> None:
+    """Send one email and note the outcome on its notification row (runs after commit)."""
+    try:
+        send_mail(subject, body, None, [target], fail_silently=False)
+    except Exception as exc:
+        logger.exception("invitation email %s failed", notification_id)
+        Notification.objects.filter(pk=notification_id).update(
+            status=Notification.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
+        )
+    else:
+        Notification.objects.filter(pk=notification_id).update(status=Notification.Status.SENT)
+
+
+def queue_invitation_email(
+    invitation: Invitation, token: str, *, template: NotificationTemplate | None = None
+) -> Notification:
+    """Record the email as a queued Notification (expiring with the invitation) and send it
+    when the caller's transaction commits. `template`: the "invitation" NotificationTemplate,
+    for callers sending many (a bulk job reads it once)."""
+    template = template or NotificationTemplate.objects.get(code=TEMPLATE_CODE)
+    notification = Notification.objects.create(
+        account=None,  # set when the invitation is accepted (actions.accept_invitation)
+        organization=invitation.organization,
+        template=template,
+        channel=Channel.EMAIL,
+        target=invitation.email,
+        sent_at=invitation.last_sent,
+        expires_at=invitation.expires,
+        status=Notification.Status.QUEUED,
+    )
+    subject, body = render_invitation_email(invitation, invitation_link(token))
+    target = invitation.email
+    transaction.on_commit(lambda: deliver(notification.pk, subject, body, target))
+    return notification

@@ -1,0 +1,84 @@
+"""What every portal list (Accounts, Invitations) does around its query: items per page
+remembered per admin, the last-used filters remembered per admin and view (a bare list URL
+redirects to them, `?clear` forgets them), and one URL serving the whole page or, to htmx,
+the results fragment with the canonical address pushed into the history."""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+from orgdesk.portal.models import PAGE_SIZES, AdminPreference
+
+
+def saved_view_redirect(
+    request: HttpRequest, pref: AdminPreference, key: str, here: str
+) -> HttpResponse | None:
+    """`?clear` forgets the remembered view; a bare list URL goes to the remembered one."""
+    if "clear" in request.GET:
+        pref.filters.pop(key, None)
+        pref.save(update_fields=["filters", "updated"])
+        return redirect(here)
+    saved = pref.filters.get(key)
+    if not request.GET and saved:
+        return redirect(f"{here}?{saved}")
+    return None
+
+
+def page_size(params: QueryDict, pref: AdminPreference, problems: list[str]) -> int:
+    """Items per page from `size` (remembered when it changes), else the admin's own."""
+    size = pref.page_size
+    if "size" in params:
+        try:
+            size = int(params["size"])
+        except ValueError:
+            size = 0
+        if size not in PAGE_SIZES:
+            problems.append(_("Items per page must be 10, 25, 50 or 100."))
+            size = pref.page_size
+        elif size != pref.page_size:
+            pref.page_size = size
+            pref.save(update_fields=["page_size", "updated"])
+    return size
+
+
+def remember_view(pref: AdminPreference, key: str, applied: dict[str, str]) -> None:
+    """Keep `applied` (the filters the page shows) as the admin's last view of `key`."""
+    encoded = urlencode(sorted(applied.items()))
+    if encoded != (pref.filters.get(key) or ""):
+        if encoded:
+            pref.filters[key] = encoded
+        else:
+            pref.filters.pop(key, None)
+        pref.save(update_fields=["filters", "updated"])
+
+
+def list_response(
+    request: HttpRequest,
+    context: dict[str, Any],
+    *,
+    page_template: str,
+    fragment_template: str,
+    here: str,
+    view_query: str,
+    page_url: Callable[[str], str],
+    has_rows: bool,
+) -> HttpResponse:
+    """The whole page, or to htmx the results fragment with the canonical URL pushed."""
+    # A history restore that missed htmx's cache needs the whole page, not the fragment.
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, fragment_template, context)
+        # The address bar shows the canonical view, not every empty form field.
+        cursor = request.GET.get("cursor") if has_rows and request.GET.get("cursor") else None
+        canonical = page_url(cursor) if cursor else (f"{here}?{view_query}" if view_query else here)
+        current = request.htmx.current_url_abs_path or ""
+        response["HX-Replace-Url" if current == canonical else "HX-Push-Url"] = canonical
+    else:
+        response = render(request, page_template, context)
+    # Fragment and page share a URL: caches (and the back button) must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -1,0 +1,170 @@
+"""Enrolment links: an admin emails a customer a one-time link to set up an authenticator app
+(TOTP) or a passkey themselves; the customer follows it, no sign-in needed.
+
+A link is `<ORGDESK_PUBLIC_URL>/account/enrol/<token>`, the token 256 random bits of which only
+a SHA-256 hash is stored (EnrolmentLink). A link works once (`used_at` is set, under a row
+lock, in the transaction that adds the authenticator), until its expiry (the `mfa_enrolment`
+notification template's lifetime, the same moment as the Notification row shows), only while
+it is the account's newest link (sending another supersedes it) and while the account is
+enabled. Every failure looks the same to the person holding the link.
+The admin's side (sending) is security.actions.send_enrolment_link.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orgdesk.notifications.models import Notification, NotificationTemplate
+from orgdesk.security import mfa
+from orgdesk.security.models import Authenticator, EnrolmentLink
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE = "mfa_enrolment"
+METHODS = tuple(EnrolmentLink.Method.values)
+MAX_TOKEN_LENGTH = 64
+
+
+class InvalidEnrolmentLink(ValueError):
+    """The link is wrong, expired, used or superseded (deliberately not saying which)."""
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def lifetime() -> dt.timedelta:
+    """How long a new link stays valid: the `mfa_enrolment` template's lifetime."""
+    minutes = (
+        NotificationTemplate.objects.filter(code=TEMPLATE)
+        .values_list("expires_after", flat=True)
+        .first()
+    )
+    if minutes:
+        return dt.timedelta(minutes=minutes)
+    return dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+
+
+def new_link(
+    *, account: Any, method: str, notification: Notification | None, sent_by: Any
+) -> tuple[EnrolmentLink, str]:
+    """Store a link (call inside the sending transaction); returns it and its address."""
+    token = secrets.token_urlsafe(32)
+    expires_at = (
+        notification.expires_at
+        if notification is not None and notification.expires_at
+        else _now() + lifetime()
+    )
+    link = EnrolmentLink.objects.create(
+        account=account,
+        method=method,
+        token_hash=_hash(token),
+        notification=notification,
+        sent_by=sent_by,
+        expires_at=expires_at,
+    )
+    path = reverse("customer:enrol_link", kwargs={"token": token})
+    return link, f"{settings.ORGDESK_PUBLIC_URL}{path}"
+
+
+def deliver(notification_id: int, subject: str, body: str, target: str) -> None:
+    """Send the email (after commit) and note the outcome on the notification row."""
+    try:
+        send_mail(subject, body, None, [target], fail_silently=False)
+    except Exception as exc:
+        logger.exception("enrolment link email %s failed", notification_id)
+        Notification.objects.filter(pk=notification_id).update(
+            status=Notification.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
+        )
+    else:
+        Notification.objects.filter(pk=notification_id).update(status=Notification.Status.SENT)
+
+
+def usable(link: EnrolmentLink) -> bool:
+    """Unused, unexpired, the account's newest link, and the account enabled."""
+    if link.used_at is not None or link.expires_at <= _now():
+        return False
+    if not link.account.is_active:
+        return False
+    newest = (
+        EnrolmentLink.objects.filter(account_id=link.account_id)
+        .order_by("-created", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return newest == link.pk
+
+
+def link_for_token(token: str) -> EnrolmentLink | None:
+    """The usable link a token belongs to, else None (whatever the reason)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    link = (
+        EnrolmentLink.objects.select_related("account__organization")
+        .filter(token_hash=_hash(token))
+        .first()
+    )
+    return link if link is not None and usable(link) else None
+
+
+def _claim(token: str, method: str) -> EnrolmentLink:
+    """The link, locked and checked again under the lock, so that two submissions of one link
+    cannot both enrol."""
+    found = link_for_token(token)
+    if found is None or found.method != method:
+        raise InvalidEnrolmentLink(_("This link is no longer valid."))
+    link = (
+        EnrolmentLink.objects.select_for_update()
+        .select_related("account")
+        .filter(pk=found.pk)
+        .first()
+    )
+    if link is None or not usable(link):
+        raise InvalidEnrolmentLink(_("This link is no longer valid."))
+    return link
+
+
+def _spend(link: EnrolmentLink) -> None:
+    link.used_at = _now()
+    link.save(update_fields=["used_at", "updated"])
+
+
+@transaction.atomic
+def complete_totp_enrolment(*, token: str, secret: str, code: str) -> Authenticator:
+    """The customer confirms the first code of their authenticator app. Raises
+    InvalidEnrolmentLink, or mfa.MfaError for a wrong code (the link stays usable)."""
+    link = _claim(token, EnrolmentLink.Method.TOTP)
+    authenticator = mfa.enrol_totp(account=link.account, secret=secret, code=code)
+    _spend(link)
+    return authenticator
+
+
+def passkey_options(*, token: str) -> tuple[str, str]:
+    """(registration options JSON, challenge) for the link's account."""
+    link = link_for_token(token)
+    if link is None or link.method != EnrolmentLink.Method.PASSKEY:
+        raise InvalidEnrolmentLink(_("This link is no longer valid."))
+    return mfa.passkey_registration_options(link.account)
+
+
+@transaction.atomic
+def complete_passkey_enrolment(*, token: str, response: str, challenge: str) -> Authenticator:
+    """The customer's browser registered a passkey. Raises InvalidEnrolmentLink, or
+    mfa.MfaError for a refused credential (the link stays usable)."""
+    link = _claim(token, EnrolmentLink.Method.PASSKEY)
+    authenticator = mfa.enrol_passkey(account=link.account, response=response, challenge=challenge)
+    _spend(link)
+    return authenticator
