@@ -126,6 +126,18 @@ def _key(row: Any, ordering: Ordering) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def _by_keys(qs: models.QuerySet[Any], ids: list[Any]) -> models.QuerySet[Any]:
+    """The rows of `qs` whose keys are `ids`, read by key alone.
+
+    `ids` came from `qs` itself (restricted and filtered), so its conditions need not be
+    evaluated again; repeating them next to a long IN list made PostgreSQL misjudge the
+    result and walk the sort index (100 ms instead of 2). Joins asked for with
+    select_related() are kept."""
+    rows = qs.model._default_manager.filter(pk__in=ids)
+    rows.query.select_related = qs.query.select_related
+    return rows
+
+
 def paginate(
     qs: models.QuerySet[Any],
     ordering: Ordering,
@@ -148,7 +160,7 @@ def paginate(
         ids = list(qs.order_by().values_list("pk", flat=True)[: COUNT_LIMIT + 1])
         total, capped = min(len(ids), COUNT_LIMIT), len(ids) > COUNT_LIMIT
         if not capped:
-            qs = qs.filter(pk__in=ids)
+            qs = _by_keys(qs, ids)
     start = 1
     if cursor:
         data = _unsign(cursor)

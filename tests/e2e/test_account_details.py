@@ -684,16 +684,6 @@ def test_tab_bar_is_reachable_by_tab_and_activates_with_enter(page: Page, store:
 SHORT = 750  # fast failure where a known bug means the good state never comes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Focus is lost when a tab is activated from the keyboard: the tab links swap "
-        "#account-body with outerHTML (portal/account/_body.html:3), which replaces the tab "
-        "bar itself; the focused link is destroyed and, having no id, htmx cannot restore the "
-        "focus to its replacement. Focus falls to <body> and the next Tab starts again at "
-        "'Skip to content', 11 stops before the tab bar."
-    ),
-)
 def test_focus_stays_on_the_activated_tab(page: Page, store: Store) -> None:
     open_details(page, store)
     page.evaluate("document.activeElement.blur()")
