@@ -71,13 +71,21 @@ def location_of(session: CustomerSession) -> tuple[str, str]:
     return city, country or geo.country_of(session.ip)
 
 
+def _named(location: tuple[str, str]) -> tuple[str, str]:
+    """(city, country name in the admin's language); the code when the name is unknown."""
+    from django_countries import countries
+
+    city, code = location
+    return city, (countries.name(code) or code) if code else ""
+
+
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     active = restrict(request.user, "sessions.view", CustomerSession).filter(
         account=detail.account, revoked_at__isnull=True, expires__gt=timezone.now()
     )
     built = detail.page(active, ORDERING, tab="sessions")
     rows = [
-        {"session": s, "device": device_of(s), "location": location_of(s)}
+        {"session": s, "device": device_of(s), "location": _named(location_of(s))}
         for s in built["page"].rows
     ]
     return {
