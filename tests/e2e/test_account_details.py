@@ -63,7 +63,7 @@ TABS: list[tuple[str, str, tuple[str, ...]]] = [
     ("groups", "Groups", ("Loyalty club", "France")),
     ("roles", "Roles", ("Account recovery assistant", "Acme / EMEA / France")),
     ("authenticators", "Authenticators", (CUSTOMER_EMAIL, CUSTOMER_PHONE, "SMS one-time code")),
-    ("sessions", "Sessions", ("Chrome 131", "Windows 10", "Mobile Safari 17", "FR")),
+    ("sessions", "Sessions", ("Chrome 131", "Windows 10", "Mobile Safari 17", "France")),
     ("verification", "Identity verification", ("Passport check", "Identity document")),
     ("consents", "Consents", ("Terms of service", "v3", "Marketing emails", "v2")),
 ]
