@@ -209,7 +209,7 @@ def test_empty_states(admin_client, world):
     # create_account recorded "account.created": the snapshot shows that alone.
     assert [kind(row) for row in response.context["recent"]] == ["account.created"]
     assert "Never" in html  # last login
-    assert ">None<" in html  # no email, phone or last IP
+    assert ">Not set<" in html  # no email, phone or last IP
     assert 'class="avatar overview-avatar" aria-hidden="true">B<' in html
     assert "/overview/picture" not in html
     assert "No email address to send a link to." in html

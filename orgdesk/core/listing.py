@@ -132,9 +132,13 @@ def _by_keys(qs: models.QuerySet[Any], ids: list[Any]) -> models.QuerySet[Any]:
     `ids` came from `qs` itself (restricted and filtered), so its conditions need not be
     evaluated again; repeating them next to a long IN list made PostgreSQL misjudge the
     result and walk the sort index (100 ms instead of 2). Joins asked for with
-    select_related() are kept."""
+    select_related() and the columns chosen with only()/defer() are kept; a queryset with
+    selected annotations keeps its conditions (they may be needed to compute them)."""
+    if qs.query.annotation_select or qs.query.extra_select:
+        return qs.filter(pk__in=ids)
     rows = qs.model._default_manager.filter(pk__in=ids)
     rows.query.select_related = qs.query.select_related
+    rows.query.deferred_loading = qs.query.deferred_loading
     return rows
 
 
