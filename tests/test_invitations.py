@@ -358,10 +358,11 @@ def test_detail_page(inviter: Client, world: Any, listing: SimpleNamespace) -> N
     assert "Resend invitation" in pending and "Delete invitation" in pending
 
 
-def test_bulk_invite_placeholder(inviter: Client, world: Any) -> None:
+def test_bulk_invite_page(inviter: Client, world: Any) -> None:
+    # The upload page (bulk invite itself is tested in tests/test_bulk_invite.py).
     response = inviter.get(reverse("portal:bulk_invite", args=[world.emea.key]))
     assert response.status_code == 200
-    assert "Bulk invite is not available yet" in response.content.decode()
+    assert 'enctype="multipart/form-data"' in response.content.decode()
 
 
 # ---- inviting --------------------------------------------------------------------------------
@@ -419,10 +420,10 @@ def test_invite_sends_email_records_notification_and_event(
     assert event.metadata["roles"] == ["account-recovery-assistant"]
     assert event.metadata["notification"] == notification.pk
 
-    # The link works.
+    # The link works, and the page speaks the invitation's language (French here).
     page = Client().get(path, follow=True)
     assert page.status_code == 200
-    assert "Create your account" in page.content.decode()
+    assert "Créez votre compte" in page.content.decode()
 
 
 def test_invite_form_renders_choices(inviter: Client, world: Any) -> None:

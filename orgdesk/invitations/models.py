@@ -119,12 +119,18 @@ class ImportJob(BaseModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
     options = models.JSONField(default=dict, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
+    # Rows the preview found wrong: never processed, reported as such.
+    invalid_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     succeeded_rows = models.PositiveIntegerField(default=0)
     failed_rows = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The run holding the job (a random id) and when it last showed progress: a second run
+    # leaves a job alone while its holder is alive; a stalled one can be resumed (bulk.py).
+    worker = models.CharField(max_length=32, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.kind} {self.filename}"
@@ -146,6 +152,15 @@ class ImportRow(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.CharField(max_length=500, blank=True)
     invitation = models.ForeignKey(Invitation, on_delete=models.SET_NULL, null=True, blank=True)
+    # The invitation email: queued in the transaction that creates the invitation, marked sent
+    # by the same job once it left, so a resumed job sends only the ones that did not.
+    notification = models.ForeignKey(
+        "notifications.Notification",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "number"], name="import_row_unique")]

@@ -1,5 +1,5 @@
 """The Invitations tab: list (filter by email and status, keyset pages), invite, view, resend,
-delete; and the place where bulk invitations will live."""
+delete. Bulk invite lives in portal/bulk_invitations.py."""
 
 from typing import Any
 from urllib.parse import urlencode
@@ -237,17 +237,6 @@ def invitation_create(request: HttpRequest, org: str) -> HttpResponse:
             "step_up_url": f"{reverse('portal:step_up')}?{urlencode({'next': here})}",
         },
         status=status,
-    )
-
-
-@portal_login_required
-def bulk_invite(request: HttpRequest, org: str) -> HttpResponse:
-    organization = current_organization(request, org)
-    require(request.user, "invitations.manage", organization)
-    return render(
-        request,
-        "portal/invitations/bulk.html",
-        shell_context(request, organization, "invitations"),
     )
 
 

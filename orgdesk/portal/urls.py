@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from orgdesk.portal import accounts, details, invitations, prefs, views
+from orgdesk.portal import accounts, bulk_invitations, details, invitations, prefs, views
 from orgdesk.portal.details import registry as detail_tabs
 
 app_name = "portal"
@@ -39,7 +39,8 @@ urlpatterns = [
     path("<slug:org>/accounts/<uuid:pk>/<slug:tab>", details.account_detail, name="account_tab"),
     path("<slug:org>/invitations", invitations.invitations_list, name="invitations"),
     path("<slug:org>/invitations/new", invitations.invitation_create, name="invitation_create"),
-    path("<slug:org>/invitations/bulk", invitations.bulk_invite, name="bulk_invite"),
+    path("<slug:org>/invitations/bulk", bulk_invitations.bulk_invite, name="bulk_invite"),
+    path("<slug:org>/invitations/bulk/", include(bulk_invitations.urlpatterns)),
     path("<slug:org>/invitations/<uuid:pk>", invitations.invitation_detail, name="invitation"),
     path(
         "<slug:org>/invitations/<uuid:pk>/resend",
