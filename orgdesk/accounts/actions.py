@@ -41,9 +41,12 @@ def create_account(
     organization: Organization | None,
     password: str | None = None,
     is_staff: bool = False,
+    account_id: Any = None,
     **fields: Any,
 ) -> Account:
-    """Create an account in `organization` (None: a brand admin). Raises ValidationError."""
+    """Create an account in `organization` (None: a brand admin). Raises ValidationError.
+    `account_id`: a primary key chosen beforehand (a passkey registered while accepting an
+    invitation carries it as its user handle). `password` None: no usable password."""
     if organization is not None:
         require(actor, "accounts.create", organization)
     elif actor is not None and not actor.is_staff:
@@ -52,6 +55,8 @@ def create_account(
     if unknown:
         raise ValueError(f"unknown account fields: {sorted(unknown)}")
     account = Account(organization=organization, is_staff=is_staff, **fields)
+    if account_id is not None:
+        account.pk = account_id
     account.store = organization.identity_store_id if organization else None
     account.full_clean(exclude=["password", "store"], validate_unique=False)
     account.set_password(password)

@@ -7,11 +7,13 @@ colour, in the language the admin chose for the invitee. Every failure (unknown,
 revoked, superseded or used token) gets the same page and status, which shows no address and
 says nothing about which case it is.
 
-Customers have no signed-in area on this site yet (they sign in to the brand's applications),
-so registering ends on a "Your account is ready" page; an invitee who was given organization
-roles is pointed to the Organization portal's sign-in.
+Registering signs the invitee in on this site (a CustomerSession, customer/sessions.py) and
+ends on a "Your account is ready" page that links to their `/account/` page; an invitee who
+was given organization roles is also pointed to the Organization portal's sign-in.
 """
 
+import json
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +23,7 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import translation
@@ -29,19 +31,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from orgdesk.accounts.models import Account
 from orgdesk.branding.models import BrandingPolicy, OrganizationBranding
+from orgdesk.customer.sessions import sign_in
 from orgdesk.invitations.actions import InvalidInvitation, accept_invitation, recently_accepted
 from orgdesk.invitations.emails import invitation_language
 from orgdesk.invitations.models import Invitation
 from orgdesk.invitations.tokens import usable_invitation
+from orgdesk.security import mfa
 from orgdesk.security.signin import client_ip
 
 REGISTER = "register"  # the token-less address of the form (a token is 43 characters)
 SESSION_TOKEN = "orgdesk_invitation"  # noqa: S105 (a session key name)
 SESSION_DONE = "orgdesk_invitation_done"
+SESSION_PASSKEY = "orgdesk_invitation_passkey"
 INVALID_STATUS = 404
 DEFAULT_PRIMARY = "4f46e5"
 HEX = frozenset("0123456789abcdef")
@@ -137,6 +142,13 @@ def theme_css(request: HttpRequest) -> HttpResponse:
 
 
 # ---- registration ------------------------------------------------------------------------------
+
+
+class NamesForm(forms.Form):
+    """The names alone: what a passkey registration sends before the browser's ceremony."""
+
+    given_name = forms.CharField(label=gettext_lazy("Given name"), max_length=150)
+    family_name = forms.CharField(label=gettext_lazy("Family name"), max_length=150)
 
 
 class RegisterForm(forms.Form):
@@ -245,7 +257,10 @@ def accept_view(request: HttpRequest, token: str) -> HttpResponse:
                     "invitation": str(invitation.pk),
                     "portal": account.role_assignments.exists(),
                 }
-                return redirect("invite:done")
+                response = redirect("invite:done")
+                # Registering signs the invitee in (customer/sessions.py).
+                sign_in(request, response, account, application=invitation.application)
+                return response
         response = _page(
             request,
             "customer/invite_register.html",
@@ -257,6 +272,93 @@ def accept_view(request: HttpRequest, token: str) -> HttpResponse:
         response.status_code = 400
     # No token in this address, so the site's Referrer-Policy applies: with no-referrer,
     # browsers send "Origin: null" with the form's POST and the CSRF check refuses it.
+    return response
+
+
+# ---- registration with a passkey ----------------------------------------------------------------
+# Progressive enhancement of the form (static portal/invite-passkey.js, shown only where the
+# browser has WebAuthn): the script posts the names to passkey/options, which keeps the
+# challenge and a primary key chosen for the new account in the session and answers with the
+# registration options; the browser's credential goes to passkey/register, which accepts the
+# invitation with that passkey (no password) and signs the invitee in.
+
+
+def _json_invalid(request: HttpRequest) -> JsonResponse:
+    request.session.pop(SESSION_TOKEN, None)
+    request.session.pop(SESSION_PASSKEY, None)
+    return JsonResponse({"detail": _("This invitation link is not valid.")}, status=404)
+
+
+@never_cache
+@require_POST
+def passkey_options_view(request: HttpRequest) -> JsonResponse:
+    token = str(request.session.get(SESSION_TOKEN) or "")
+    invitation = usable_invitation(token) if token else None
+    if invitation is None:
+        return _json_invalid(request)
+    with translation.override(invitation_language(invitation.locale)):
+        form = NamesForm(request.POST)
+        if not form.is_valid():
+            errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+            return JsonResponse(
+                {"detail": _("Enter your given name and family name."), "errors": errors},
+                status=400,
+            )
+    candidate = Account(
+        pk=uuid.uuid4(),
+        organization=invitation.organization,
+        email=invitation.email,
+        given_name=form.cleaned_data["given_name"].strip(),
+        family_name=form.cleaned_data["family_name"].strip(),
+    )
+    options, challenge = mfa.passkey_registration_options(candidate)
+    request.session[SESSION_PASSKEY] = {
+        "challenge": challenge,
+        "account_id": str(candidate.pk),
+        "given_name": candidate.given_name,
+        "family_name": candidate.family_name,
+    }
+    return JsonResponse(json.loads(options))
+
+
+@never_cache
+@require_POST
+def passkey_register_view(request: HttpRequest) -> JsonResponse:
+    token = str(request.session.get(SESSION_TOKEN) or "")
+    stash = request.session.pop(SESSION_PASSKEY, None) or {}
+    invitation = usable_invitation(token) if token else None
+    if invitation is None:
+        return _json_invalid(request)
+    with translation.override(invitation_language(invitation.locale)):
+        if not stash.get("challenge"):
+            return JsonResponse({"detail": _("Start again: the request expired.")}, status=400)
+        try:
+            account = accept_invitation(
+                token=token,
+                password=None,
+                given_name=stash["given_name"],
+                family_name=stash["family_name"],
+                ip=client_ip(request),
+                passkey={
+                    "response": request.POST.get("credential", ""),
+                    "challenge": stash["challenge"],
+                    "account_id": uuid.UUID(stash["account_id"]),
+                },
+            )
+        except InvalidInvitation:
+            return _json_invalid(request)
+        except mfa.MfaError as exc:
+            return JsonResponse({"detail": str(exc)}, status=400)
+        except ValidationError as exc:
+            return JsonResponse({"detail": " ".join(exc.messages)}, status=400)
+    del request.session[SESSION_TOKEN]
+    request.session[SESSION_DONE] = {
+        "invitation": str(invitation.pk),
+        "portal": account.role_assignments.exists(),
+        "passkey": True,
+    }
+    response = JsonResponse({"redirect": reverse("invite:done")})
+    sign_in(request, response, account, application=invitation.application)
     return response
 
 
@@ -280,11 +382,14 @@ def done_view(request: HttpRequest) -> HttpResponse:
             "customer/invite_done.html",
             invitation,
             portal=bool(done.get("portal")),
+            passkey=bool(done.get("passkey")),
         )
 
 
 urlpatterns = [
     path("theme.css", theme_css, name="theme"),
     path("done", done_view, name="done"),
+    path("passkey/options", passkey_options_view, name="passkey_options"),
+    path("passkey/register", passkey_register_view, name="passkey_register"),
     path("<str:token>", accept_view, name="accept"),
 ]

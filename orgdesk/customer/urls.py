@@ -1,10 +1,13 @@
 from django.urls import path
 
-from orgdesk.customer import enrolment, views
+from orgdesk.customer import enrolment, sessions, views
 
 app_name = "customer"
 
 urlpatterns = [
+    # The signed-in customer's page (customer/sessions.py) and signing out.
+    path("", sessions.account_view, name="account"),
+    path("sign-out", sessions.sign_out_view, name="account_sign_out"),
     path("password/done", views.password_done_view, name="password_done"),
     # <token> is either the emailed token (moved into the session, then redirected away) or
     # views.SET_TOKEN: the token-less address the form lives at.

@@ -494,15 +494,23 @@ def recently_accepted(token: str) -> bool:
 def accept_invitation(
     *,
     token: str,
-    password: str,
+    password: str | None,
     given_name: str = "",
     family_name: str = "",
     ip: str | None = None,
+    passkey: dict[str, Any] | None = None,
 ) -> Account:
     """The invitee registers: an account of the invitation's organization with a verified
     email (following the emailed link proved the mailbox), the invited groups and roles. The
     invitation row is locked first, so two submissions create one account. Raises
-    InvalidInvitation, ValidationError (password validators, names, the address taken)."""
+    InvalidInvitation, ValidationError (password validators, names, the address taken).
+
+    With `passkey` ({"response", "challenge", "account_id"}: a browser's registration
+    response to options made for `account_id`) instead of a password, the account gets that
+    passkey and no usable password; a refused passkey raises mfa.MfaError and nothing is
+    created."""
+    if (password is None) == (passkey is None):
+        raise ValueError("accept_invitation needs a password or a passkey")
     if not well_formed(token):
         raise InvalidInvitation
     invitation = (
@@ -525,11 +533,18 @@ def accept_invitation(
         "family_name": (family_name or "").strip(),
         "locale": invitation.locale,
     }
-    validate_password(password, user=Account(organization=organization, **fields))
+    if password is not None:
+        validate_password(password, user=Account(organization=organization, **fields))
     from orgdesk.accounts.actions import add_to_group, create_account
 
     try:
-        account = create_account(actor=None, organization=organization, password=password, **fields)
+        account = create_account(
+            actor=None,
+            organization=organization,
+            password=password,
+            account_id=passkey["account_id"] if passkey else None,
+            **fields,
+        )
     except ValidationError as exc:
         if "email" in getattr(exc, "error_dict", {}):
             raise ValidationError(
@@ -540,6 +555,14 @@ def accept_invitation(
                 code="account_exists",
             ) from None
         raise
+    if passkey is not None:
+        from orgdesk.security import mfa
+
+        account.set_unusable_password()
+        account.save(update_fields=["password"])
+        mfa.enrol_passkey(
+            account=account, response=passkey["response"], challenge=passkey["challenge"]
+        )
     joined, skipped = [], []
     for group in invitation.groups.select_related("organization"):
         try:
@@ -570,6 +593,8 @@ def accept_invitation(
         "groups": joined,
         "roles": granted,
     }
+    if passkey is not None:
+        metadata["sign_in_method"] = "passkey"
     if skipped:
         metadata["groups_skipped"] = skipped
     record("invitation_accepted", account=account, actor=account, ip=ip, metadata=metadata)

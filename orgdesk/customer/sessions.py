@@ -1,0 +1,119 @@
+"""Customer sign-in sessions on this site: a CustomerSession row per signed-in browser.
+
+The browser holds a random token in its own cookie (`orgdesk_customer`, HttpOnly, SameSite=Lax,
+Secure in production), separate from the admin portal's Django session; the row stores only a
+SHA-256 hash of it. A session is live while it is neither revoked (sign out here, or an admin's
+"Clear sessions" in the portal) nor expired, and its account is enabled. `/account/` shows who
+is signed in; without a live session it shows a plain "not signed in" page that reveals nothing.
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from orgdesk.security.devices import describe_device
+from orgdesk.security.geo import country_of
+from orgdesk.security.models import CustomerSession
+from orgdesk.security.signin import client_ip
+
+COOKIE = "orgdesk_customer"
+LIFETIME = dt.timedelta(days=30)
+ACTIVITY_GRANULARITY = dt.timedelta(minutes=1)
+MAX_TOKEN_LENGTH = 64
+USER_AGENT_LENGTH = 1000
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_in(
+    request: HttpRequest, response: HttpResponse, account: Any, application: Any = None
+) -> CustomerSession:
+    """Start a session for `account` and set its cookie on `response`."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]
+    ip = client_ip(request)
+    session = CustomerSession.objects.create(
+        account=account,
+        application=application,
+        key_hash=_hash(token),
+        user_agent=user_agent,
+        device=describe_device(user_agent)[:200],
+        ip=ip or None,
+        country=country_of(ip),
+        last_activity=now,
+        expires=now + LIFETIME,
+    )
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return session
+
+
+def current_customer_session(request: HttpRequest) -> CustomerSession | None:
+    """The live session the request's cookie belongs to (not revoked, not expired, account
+    enabled), else None. Notes activity at most once a minute."""
+    token = request.COOKIES.get(COOKIE, "")
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    now = timezone.now()
+    session = (
+        CustomerSession.objects.select_related("account__organization")
+        .filter(key_hash=_hash(token), revoked_at__isnull=True, expires__gt=now)
+        .first()
+    )
+    if session is None or not session.account.is_active:
+        return None
+    if now - session.last_activity >= ACTIVITY_GRANULARITY:
+        CustomerSession.objects.filter(pk=session.pk).update(last_activity=now)
+        session.last_activity = now
+    return session
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def account_view(request: HttpRequest) -> HttpResponse:
+    session = current_customer_session(request)
+    if session is None:
+        response = render(request, "customer/account_signed_out.html")
+        if COOKIE in request.COOKIES:
+            response.delete_cookie(COOKIE, samesite="Lax")
+        return response
+    account = session.account
+    return render(
+        request,
+        "customer/account.html",
+        {
+            "name": account.get_full_name() or account.email,
+            "email": account.email,
+            "organization": account.organization,
+        },
+    )
+
+
+@never_cache
+@require_POST
+def sign_out_view(request: HttpRequest) -> HttpResponse:
+    session = current_customer_session(request)
+    if session is not None:
+        CustomerSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    response = redirect("customer:account")
+    response.delete_cookie(COOKIE, samesite="Lax")
+    return response
