@@ -910,3 +910,47 @@ def test_event_types_are_catalogued() -> None:
         "invitation_accepted",
     ):
         assert code in EVENT_TYPES
+
+
+def test_a_brand_that_customised_the_invitation_template_gets_its_own_text(
+    inviter: Client, world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from orgdesk.notifications.models import NotificationTemplate
+
+    NotificationTemplate.objects.filter(code="invitation").update(
+        subject="Welcome aboard {organization}",
+        body="Hi {given_name}, join {organization} at {link} before {expires}. {not a key}",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = inviter.post(
+            url("invitation_create", world.emea),
+            {
+                "email": "brand.text@example.test",
+                "given_name": "Bea",
+                "family_name": "Brand",
+                "days": "7",
+                "locale": "en",
+            },
+        )
+    assert response.status_code == 302
+    message = mail.outbox[-1]
+    assert message.subject == f"Welcome aboard {world.emea.name}"
+    assert message.body.startswith(f"Hi Bea, join {world.emea.name} at http")
+    assert "/invite/" in message.body and "(UTC). {not a key}" in message.body
+
+
+def test_the_default_invitation_template_is_rendered_in_the_invitees_language(
+    inviter: Client, world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        inviter.post(
+            url("invitation_create", world.emea),
+            {
+                "email": "lang@example.test",
+                "given_name": "Lea",
+                "family_name": "Lang",
+                "days": "7",
+                "locale": "de",
+            },
+        )
+    assert mail.outbox[-1].body.startswith("Hallo Lea")

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 
 from orgdesk.invitations.models import Invitation
 from orgdesk.invitations.tokens import invitation_link
@@ -27,8 +27,45 @@ def invitation_language(locale: str) -> str:
         return settings.LANGUAGE_CODE
 
 
-def render_invitation_email(invitation: Invitation, link: str) -> tuple[str, str]:
-    """Subject and plain-text body, in the invitee's language; dates in UTC."""
+def _brand_text(template: NotificationTemplate | None) -> tuple[str, str] | None:
+    """The brand's own subject and body when it has changed the built-in "invitation"
+    template (notification policies); None while it is the default, which is then rendered
+    from the translated templates in the invitee's language."""
+    from orgdesk.core.builtins import NOTIFICATION_TEMPLATES
+
+    if template is None:
+        return None
+    default = next(t for t in NOTIFICATION_TEMPLATES if t[0] == TEMPLATE_CODE)
+    if (template.subject, template.body) == (default[3], default[4]):
+        return None
+    return template.subject, template.body
+
+
+def render_invitation_email(
+    invitation: Invitation, link: str, template: NotificationTemplate | None = None
+) -> tuple[str, str]:
+    """Subject and plain-text body, in the invitee's language; dates in UTC. A brand that
+    customised the "invitation" template gets its own text, with {organization},
+    {given_name}, {link} and {expires} filled in."""
+    if template is None:
+        template = NotificationTemplate.objects.filter(code=TEMPLATE_CODE).first()
+    custom = _brand_text(template)
+    if custom is not None:
+        with translation.override(invitation_language(invitation.locale)):
+            values = {
+                "{organization}": invitation.organization.name,
+                "{given_name}": invitation.given_name,
+                "{link}": link,
+                "{expires}": formats.date_format(
+                    invitation.expires.astimezone(dt.UTC), "DATETIME_FORMAT"
+                )
+                + " (UTC)",
+            }
+        subject, body = custom
+        # str.replace, not format(): other braces in a brand's text must not break sending.
+        for key, value in values.items():
+            subject, body = subject.replace(key, value), body.replace(key, value)
+        return " ".join(subject.split()), body.strip() + "\n"
     context = {
         "organization": invitation.organization,
         "application": invitation.application,
@@ -72,7 +109,7 @@ def queue_invitation_email(
         expires_at=invitation.expires,
         status=Notification.Status.QUEUED,
     )
-    subject, body = render_invitation_email(invitation, invitation_link(token))
+    subject, body = render_invitation_email(invitation, invitation_link(token), template)
     target = invitation.email
     transaction.on_commit(lambda: deliver(notification.pk, subject, body, target))
     return notification
