@@ -4,37 +4,7 @@
 (function () {
   "use strict";
 
-  function b64urlToBuffer(value) {
-    const padded = value.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((value.length + 3) % 4);
-    const raw = atob(padded);
-    const bytes = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-    return bytes.buffer;
-  }
-
-  function bufferToB64url(buffer) {
-    const bytes = new Uint8Array(buffer);
-    let raw = "";
-    for (let i = 0; i < bytes.length; i++) raw += String.fromCharCode(bytes[i]);
-    return btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-
-  function credentialToJSON(credential) {
-    const response = credential.response;
-    const out = {
-      id: credential.id,
-      rawId: bufferToB64url(credential.rawId),
-      type: credential.type,
-      response: {
-        clientDataJSON: bufferToB64url(response.clientDataJSON),
-        attestationObject: bufferToB64url(response.attestationObject),
-      },
-      clientExtensionResults: credential.getClientExtensionResults(),
-    };
-    if (response.getTransports) out.response.transports = response.getTransports();
-    if (credential.authenticatorAttachment) out.authenticatorAttachment = credential.authenticatorAttachment;
-    return out;
-  }
+  const codec = window.OrgdeskWebAuthn;
 
   async function post(url, form, body) {
     const csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -60,13 +30,10 @@
       const input = form.querySelector("[name=" + name + "]");
       names.append(name, input ? input.value : "");
     });
-    const options = await post(box.dataset.optionsUrl, form, names);
-    options.challenge = b64urlToBuffer(options.challenge);
-    options.user.id = b64urlToBuffer(options.user.id);
-    (options.excludeCredentials || []).forEach(function (c) { c.id = b64urlToBuffer(c.id); });
+    const options = codec.creationOptions(await post(box.dataset.optionsUrl, form, names));
     const credential = await navigator.credentials.create({ publicKey: options });
     const body = new FormData();
-    body.append("credential", JSON.stringify(credentialToJSON(credential)));
+    body.append("credential", JSON.stringify(codec.credentialToJSON(credential)));
     const data = await post(box.dataset.registerUrl, form, body);
     window.location.assign(data.redirect);
   }

@@ -3,20 +3,7 @@
 (function () {
   "use strict";
 
-  function b64urlToBuffer(value) {
-    const padded = value.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((value.length + 3) % 4);
-    const raw = atob(padded);
-    const bytes = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-    return bytes.buffer;
-  }
-
-  function bufferToB64url(buffer) {
-    const bytes = new Uint8Array(buffer);
-    let raw = "";
-    for (let i = 0; i < bytes.length; i++) raw += String.fromCharCode(bytes[i]);
-    return btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
+  const codec = window.OrgdeskWebAuthn;
 
   function csrf(form) {
     const input = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -46,44 +33,18 @@
     }
   }
 
-  function credentialToJSON(credential) {
-    const response = credential.response;
-    const out = {
-      id: credential.id,
-      rawId: bufferToB64url(credential.rawId),
-      type: credential.type,
-      response: { clientDataJSON: bufferToB64url(response.clientDataJSON) },
-      clientExtensionResults: credential.getClientExtensionResults(),
-    };
-    if (response.attestationObject) {
-      out.response.attestationObject = bufferToB64url(response.attestationObject);
-      if (response.getTransports) out.response.transports = response.getTransports();
-    } else {
-      out.response.authenticatorData = bufferToB64url(response.authenticatorData);
-      out.response.signature = bufferToB64url(response.signature);
-      if (response.userHandle) out.response.userHandle = bufferToB64url(response.userHandle);
-    }
-    if (credential.authenticatorAttachment) out.authenticatorAttachment = credential.authenticatorAttachment;
-    return out;
-  }
-
   async function signIn(form) {
-    const options = await fetchOptions(form);
-    options.challenge = b64urlToBuffer(options.challenge);
-    (options.allowCredentials || []).forEach(function (c) { c.id = b64urlToBuffer(c.id); });
+    const options = codec.requestOptions(await fetchOptions(form));
     const credential = await navigator.credentials.get({ publicKey: options });
-    form.querySelector("input[name=passkey]").value = JSON.stringify(credentialToJSON(credential));
+    form.querySelector("input[name=passkey]").value = JSON.stringify(codec.credentialToJSON(credential));
     form.submit();
   }
 
   async function register(form) {
-    const options = await fetchOptions(form);
-    options.challenge = b64urlToBuffer(options.challenge);
-    options.user.id = b64urlToBuffer(options.user.id);
-    (options.excludeCredentials || []).forEach(function (c) { c.id = b64urlToBuffer(c.id); });
+    const options = codec.creationOptions(await fetchOptions(form));
     const credential = await navigator.credentials.create({ publicKey: options });
     const body = new FormData();
-    body.append("credential", JSON.stringify(credentialToJSON(credential)));
+    body.append("credential", JSON.stringify(codec.credentialToJSON(credential)));
     const response = await fetch(form.action, {
       method: "POST",
       headers: { "X-CSRFToken": csrf(form) },
