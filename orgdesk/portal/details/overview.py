@@ -407,38 +407,35 @@ def _reason(request: HttpRequest) -> str:
     return request.POST.get("reason", "")[:500]
 
 
-@portal_login_required
-@require_POST
-def disable(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def _set_status(request: HttpRequest, org: str, pk: Any, *, enable: bool) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
     require(request.user, "accounts.disable", detail.account.organization)
     account = detail.account
+    action = account_actions.enable_account if enable else account_actions.disable_account
+    name = {"name": account.get_full_name() or account.primary_identifier}
+    done = (
+        gettext("%(name)s is enabled again.")
+        if enable
+        else gettext("%(name)s is disabled and signed out everywhere.")
+    )
     return act(
         detail,
         TAB_SLUG,
-        lambda: account_actions.disable_account(
-            actor=request.user, account=account, reason=_reason(request)
-        ),
-        gettext("%(name)s is disabled and signed out everywhere.")
-        % {"name": account.get_full_name() or account.primary_identifier},
+        lambda: action(actor=request.user, account=account, reason=_reason(request)),
+        done % name,
     )
+
+
+@portal_login_required
+@require_POST
+def disable(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+    return _set_status(request, org, pk, enable=False)
 
 
 @portal_login_required
 @require_POST
 def enable(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
-    detail = detail_for(request, org, pk, "accounts.view")
-    require(request.user, "accounts.disable", detail.account.organization)
-    account = detail.account
-    return act(
-        detail,
-        TAB_SLUG,
-        lambda: account_actions.enable_account(
-            actor=request.user, account=account, reason=_reason(request)
-        ),
-        gettext("%(name)s is enabled again.")
-        % {"name": account.get_full_name() or account.primary_identifier},
-    )
+    return _set_status(request, org, pk, enable=True)
 
 
 def _posted_link(request: HttpRequest) -> int | None:
