@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orgdesk.accounts.models import Account
-from orgdesk.core.listing import BadCursor, Ordering, paginate
+from orgdesk.core.listing import BadCursor, Ordering, keys_of, paginate
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -40,28 +40,50 @@ def reference(ordering):
     return [r.pk for r in non_null + nulls]
 
 
-@pytest.mark.parametrize("ordering", [LAST_LOGIN, CREATED], ids=lambda o: o.key)
-@pytest.mark.parametrize("size", [1, 7, 10, 100])
-def test_forward_and_backward_walks_match_the_reference(accounts, ordering, size):
-    expected = reference(ordering)
+def walk(ordering, size, with_keys):
+    """Every page forwards, then back from the last one, as lists of keys."""
+    qs = Account.objects.all()
+    keys = keys_of(qs, ordering) if with_keys else None
     seen, pages, cursor = [], [], None
     while True:
-        page = paginate(Account.objects.all(), ordering, size=size, cursor=cursor)
+        page = paginate(qs, ordering, size=size, cursor=cursor, keys=keys)
         assert page.start == len(seen) + 1
         seen.extend(r.pk for r in page.rows)
         pages.append(page)
         if not page.next_cursor:
             break
         cursor = page.next_cursor
-    assert seen == expected
-    assert pages[0].total == len(expected)
-    # walk back from the last page
     back, page = [], pages[-1]
     while page.prev_cursor:
-        page = paginate(Account.objects.all(), ordering, size=size, cursor=page.prev_cursor)
+        page = paginate(qs, ordering, size=size, cursor=page.prev_cursor, keys=keys)
         back = [r.pk for r in page.rows] + back
+    return seen, back, pages
+
+
+@pytest.mark.parametrize("with_keys", [False, True], ids=["rows", "keys"])
+@pytest.mark.parametrize("ordering", [LAST_LOGIN, CREATED], ids=lambda o: o.key)
+@pytest.mark.parametrize("size", [1, 7, 10, 100])
+def test_forward_and_backward_walks_match_the_reference(accounts, ordering, size, with_keys):
+    expected = reference(ordering)
+    seen, back, pages = walk(ordering, size, with_keys)
+    assert seen == expected
+    assert pages[0].total == len(expected)
     assert back == expected[: len(back)]
     assert len(back) == len(expected) - len(pages[-1].rows)
+
+
+def test_a_keys_page_whose_rows_are_gone_still_counts(accounts):
+    qs = Account.objects.all()
+    keys = keys_of(qs, LAST_LOGIN)
+    first = paginate(qs, LAST_LOGIN, size=40, keys=keys)
+    Account.objects.filter(pk__in=[r.pk for r in reference_rows(40)]).delete()
+    later = paginate(qs, LAST_LOGIN, size=40, cursor=first.next_cursor, keys=keys)
+    assert later.rows == [] and later.total == 40 and later.next_cursor is None
+
+
+def reference_rows(n):
+    order = reference(LAST_LOGIN)
+    return [Account(pk=pk) for pk in order[40 : 40 + n]]
 
 
 def test_tampered_and_foreign_cursors_are_refused(accounts):
@@ -72,6 +94,15 @@ def test_tampered_and_foreign_cursors_are_refused(accounts):
         paginate(Account.objects.all(), CREATED, size=5, cursor=page.next_cursor)
     with pytest.raises(BadCursor):
         paginate(Account.objects.all(), LAST_LOGIN, size=5, cursor="' OR 1=1 --")
+
+
+def test_keys_pages_take_two_queries_whatever_the_size(accounts):
+    qs = Account.objects.all()
+    for size in (10, 25, 50, 100):
+        with CaptureQueriesContext(connection) as ctx:
+            first = paginate(qs, LAST_LOGIN, size=size, keys=keys_of(qs, LAST_LOGIN))
+        assert len(ctx.captured_queries) == 2, size  # the keys and the count, then the rows
+        assert first.total == 47 and not first.total_capped
 
 
 def test_query_count_does_not_depend_on_the_page_size(accounts):

@@ -142,6 +142,58 @@ def _by_keys(qs: models.QuerySet[Any], ids: list[Any]) -> models.QuerySet[Any]:
     return rows
 
 
+def _keyset_sql(
+    model: type[models.Model], ordering: Ordering, direction: str, value: Any, pk: Any
+) -> tuple[str, list[Any]]:
+    """The keyset condition of `_after`/`_before`, on the columns `k_sort` and `k_id` of a
+    keys query (see paginate_keys)."""
+    field = model._meta.get_field(ordering.field)
+    pk_field = model._meta.pk
+    key = pk_field.get_db_prep_value(pk_field.to_python(pk), connection)
+    if value is None:
+        if direction == "next":
+            return "k_sort IS NULL AND k_id < %s", [key]
+        return "(k_sort IS NULL AND k_id > %s) OR k_sort IS NOT NULL", [key]
+    sort = field.get_db_prep_value(field.to_python(value), connection)
+    if direction == "next":
+        nulls = " OR k_sort IS NULL" if ordering.nullable else ""
+        return f"(k_sort, k_id) < (%s, %s){nulls}", [sort, key]
+    return "(k_sort, k_id) > (%s, %s)", [sort, key]
+
+
+def _take_keys(
+    keys: models.QuerySet[Any],
+    ordering: Ordering,
+    limit: int,
+    keyset: tuple[str, list[Any]] | None,
+    reverse: bool,
+) -> tuple[list[Any], int | None]:
+    """Up to `limit` primary keys from `keys` in (reverse) display order, and how many keys
+    there are in all (None when this page is empty)."""
+    inner, params = keys.query.get_compiler(connection=connection).as_sql()
+    if reverse:
+        order = "k_sort ASC NULLS FIRST, k_id ASC" if ordering.nullable else "k_sort, k_id"
+    else:
+        order = (
+            "k_sort DESC NULLS LAST, k_id DESC" if ordering.nullable else "k_sort DESC, k_id DESC"
+        )
+    where, where_params = keyset if keyset else ("TRUE", [])
+    # Only fixed SQL and the compiled keys query are interpolated; values are parameters.
+    sql = (
+        "SELECT k_id, n FROM (SELECT k_id, k_sort, count(*) OVER () AS n "
+        f"FROM ({inner}) AS keys) AS counted WHERE {where} ORDER BY {order} LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *where_params, limit])
+        found = cursor.fetchall()
+    return [row[0] for row in found], (found[0][1] if found else None)
+
+
+def keys_of(qs: models.QuerySet[Any], ordering: Ordering) -> models.QuerySet[Any]:
+    """`qs` as a keys query for paginate(keys=…): its primary key and sort column."""
+    return qs.order_by().values(k_id=F("pk"), k_sort=F(ordering.field))
+
+
 def paginate(
     qs: models.QuerySet[Any],
     ordering: Ordering,
@@ -149,6 +201,7 @@ def paginate(
     size: int,
     cursor: str | None = None,
     count: bool = True,
+    keys: models.QuerySet[Any] | None = None,
 ) -> Page:
     """One page of `qs`. Raises BadCursor for a tampered or foreign cursor.
 
@@ -158,7 +211,18 @@ def paginate(
     while a large one is read by walking the sort index, which finds a page quickly because
     matches are frequent. Without this a selective filter could make the database walk the
     sort index across millions of rows looking for a few matches.
+
+    `keys`, when given, is a cheaper query of exactly the rows of `qs` that yields only their
+    key and sort column (`k_id`, `k_sort`; build its parts with keys_of()), typically a union
+    answered from covering indexes alone. The page's keys and the total are then picked from
+    it in one statement, and only the page's rows are read from `qs`, by key. Its total is
+    exact (all of its rows are sorted anyway); it is shown capped like the other.
     """
+    data = _unsign(cursor) if cursor else None
+    if data is not None and data.get("o") != ordering.key:
+        raise BadCursor("This page link belongs to another sort order.")
+    if keys is not None:
+        return _paginate_keys(qs, keys, ordering, size, data, cursor)
     total, capped = None, False
     if count:
         ids = list(qs.order_by().values_list("pk", flat=True)[: COUNT_LIMIT + 1])
@@ -166,10 +230,7 @@ def paginate(
         if not capped:
             qs = _by_keys(qs, ids)
     start = 1
-    if cursor:
-        data = _unsign(cursor)
-        if data.get("o") != ordering.key:
-            raise BadCursor("This page link belongs to another sort order.")
+    if data is not None:
         start = max(int(data["n"]), 1)
         if data["d"] == "next":
             rows = _take(_after(qs, ordering, data["k"], data["id"]), ordering.order_by(), size + 1)
@@ -184,13 +245,70 @@ def paginate(
             has_before = len(rows) > size
             rows = list(reversed(rows[:size]))
             has_more = True
-            start = max(start, 1)
     else:
         rows = list(qs.order_by(*ordering.order_by())[: size + 1])
         has_more, has_before = len(rows) > size, False
         rows = rows[:size]
+    return _page(rows, ordering, size, start, bool(cursor), has_more, has_before, total, capped)
 
-    if cursor and not has_before:
+
+def _paginate_keys(
+    qs: models.QuerySet[Any],
+    keys: models.QuerySet[Any],
+    ordering: Ordering,
+    size: int,
+    data: dict[str, Any] | None,
+    cursor: str | None,
+) -> Page:
+    start, reverse, keyset = 1, False, None
+    if data is not None:
+        start = max(int(data["n"]), 1)
+        reverse = data["d"] != "next"
+        keyset = _keyset_sql(qs.model, ordering, data["d"], data["k"], data["id"])
+    ids, total = _take_keys(keys, ordering, size + 1, keyset, reverse)
+    if total is None:  # an empty page (rows changed since the link was made): count anew
+        inner, params = keys.query.get_compiler(connection=connection).as_sql()
+        with connection.cursor() as db:
+            db.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM ({inner}) AS keys LIMIT %s) AS c",
+                [*params, COUNT_LIMIT + 1],
+            )
+            total = db.fetchone()[0]
+    more = len(ids) > size
+    # as the raw cursor gave them: SQLite stores a UUID key as text
+    ids = [qs.model._meta.pk.to_python(pk) for pk in ids[:size]]
+    position = {pk: i for i, pk in enumerate(ids)}
+    rows = sorted(_by_keys(qs, ids), key=lambda row: position[row.pk])
+    if reverse:
+        rows.reverse()
+        has_more, has_before = True, more
+    else:
+        has_more, has_before = more, data is not None
+    return _page(
+        rows,
+        ordering,
+        size,
+        start,
+        bool(cursor),
+        has_more,
+        has_before,
+        min(total, COUNT_LIMIT),
+        total > COUNT_LIMIT,
+    )
+
+
+def _page(
+    rows: list[Any],
+    ordering: Ordering,
+    size: int,
+    start: int,
+    paged: bool,
+    has_more: bool,
+    has_before: bool,
+    total: int | None,
+    capped: bool,
+) -> Page:
+    if paged and not has_before:
         start = 1
     next_cursor = prev_cursor = None
     if rows and has_more:
