@@ -540,10 +540,17 @@ FILTER_CASES = [
     ({"q": "carla.lopez@"}, {"carla"}),  # email prefix
     ({"q": "lop"}, {"anna", "carla"}),  # family name prefix
     ({"q": "+336112"}, {"anna"}),  # phone prefix
-    ({"q": "an"}, {"anna"}),  # two letters: prefixes only
-    ({"q": "ann"}, {"anna", "dan"}),  # three letters: display name "Daniel 'Danny' …" too
-    ({"q": "danny"}, {"dan"}),
-    ({"q": "oreau"}, {"dan"}),
+    ({"q": "an"}, {"anna"}),
+    ({"q": "ann"}, {"anna"}),  # a beginning: not the display name "Daniel 'Danny' …"
+    ({"q": "danny"}, set()),
+    ({"q": "oreau"}, set()),
+    ({"q": "ann*"}, {"anna"}),  # a trailing star says "beginning" too
+    # *text*: anywhere in the display name, email or username
+    ({"q": "*ann*"}, {"anna", "dan"}),
+    ({"q": "*danny*"}, {"dan"}),
+    ({"q": "*OREAU"}, {"dan"}),
+    ({"q": "*lopez@acme*"}, {"carla"}),
+    ({"q": "*"}, EVERYONE),  # nothing to search for
     ({"q": "zz-nobody"}, set()),
     ({"q": "lop", "status": "enabled", "birthdate": "1985-11-02"}, {"carla"}),
 ]

@@ -6,10 +6,12 @@ error, never a query. Text filters are case-insensitive prefix matches written a
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -18,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts.models import Account, Group, GroupMembership
 from orgdesk.accounts.validation import normalize_phone
+from orgdesk.core.listing import Ordering, keys_of
 
 MAX_TEXT = 100
 
@@ -27,33 +30,89 @@ def _prefix(qs: QuerySet[Account], column: str, value: str) -> QuerySet[Account]
     return qs.alias(**{alias: Lower(column)}).filter(**{f"{alias}__startswith": value.lower()})
 
 
-def search_condition(text: str) -> Q:
-    """Free-text search: identifier and name prefixes, plus names containing the text."""
-    text = text.strip().lower()
+MIN_SUBSTRING = 3
+PREFIX_COLUMNS = ("email", "username", "given_name", "family_name")
+SUBSTRING_COLUMNS = ("display_name", "email", "username")
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """What the search box asked for.
+
+    As in Keycloak's user search, text is matched as a prefix of the identifiers and names
+    (which the per-organization indexes answer within a subtree), `*text*` anywhere in the
+    display name, email or username (global trigram indexes), and `+digits` as a phone
+    prefix. `too_short` tells that `*ab*` was searched as the prefix `ab`: fewer than three
+    characters cannot be looked up anywhere in a name.
+    """
+
+    kind: str  # "prefix", "substring" or "phone"
+    text: str
+    too_short: bool = False
+
+
+def parse_search(raw: str) -> SearchText | None:
+    text = raw.strip().lower()
     if text.startswith("+") and text[1:].replace(" ", "").isdigit():
-        # A phone number in the making: only phones can match it.
-        return Q(phone__startswith=text.replace(" ", ""))
-    condition = (
-        Q(email_lower__startswith=text)
-        | Q(username_lower__startswith=text)
-        | Q(given_name_lower__startswith=text)
-        | Q(family_name_lower__startswith=text)
-    )
-    if len(text) >= 3:
-        condition |= Q(display_name_lower__contains=text)
-    return condition
+        return SearchText("phone", text.replace(" ", ""))
+    anywhere = text.startswith("*")
+    text = text.strip("*").strip()
+    if not text:
+        return None
+    if anywhere and len(text) < MIN_SUBSTRING:
+        return SearchText("prefix", text, too_short=True)
+    return SearchText("substring" if anywhere else "prefix", text)
 
 
-def search(qs: QuerySet[Account], text: str) -> QuerySet[Account]:
-    if not text.strip():
+def _lowered(qs: QuerySet[Account], columns: tuple[str, ...]) -> QuerySet[Account]:
+    return qs.alias(**{f"{column}_lower": Lower(column) for column in columns})
+
+
+def search(qs: QuerySet[Account], wanted: SearchText | None) -> QuerySet[Account]:
+    """The accounts of `qs` that match the search."""
+    if wanted is None:
         return qs
-    return qs.alias(
-        email_lower=Lower("email"),
-        username_lower=Lower("username"),
-        given_name_lower=Lower("given_name"),
-        family_name_lower=Lower("family_name"),
-        display_name_lower=Lower("display_name"),
-    ).filter(search_condition(text))
+    if wanted.kind == "phone":
+        return qs.filter(phone__startswith=wanted.text)
+    if wanted.kind == "substring":
+        condition = Q()
+        for column in SUBSTRING_COLUMNS:
+            condition |= Q(**{f"{column}_lower__contains": wanted.text})
+        return _lowered(qs, SUBSTRING_COLUMNS).filter(condition)
+    condition = Q()
+    for column in PREFIX_COLUMNS:
+        condition |= Q(**{f"{column}_lower__startswith": wanted.text})
+    return _lowered(qs, PREFIX_COLUMNS).filter(condition)
+
+
+def search_keys(
+    organizations: QuerySet[Any], wanted: SearchText, ordering: Ordering
+) -> QuerySet[Account] | None:
+    """The keys of the accounts of `organizations` that match a prefix or phone search, as a
+    union with one part per column (see listing.paginate's `keys`); None where the database
+    would not answer it from indexes alone.
+
+    On PostgreSQL each part is answered by an (organization, lower(column)) index that also
+    holds the column, the sort columns and the key (migration 0011): an index-only probe per
+    organization of the subtree, with no table row read for accounts that are not on the
+    page. One OR over the columns cannot use those indexes, and the global prefix indexes
+    find every match in the store, each read from the table to test its organization.
+    """
+    if connection.vendor != "postgresql" or wanted.kind == "substring":
+        return None
+    if wanted.kind == "phone":
+        columns, pattern = ("phone",), {"phone__startswith": wanted.text}
+    else:
+        columns = PREFIX_COLUMNS
+    parts = []
+    for column in columns:
+        qs = Account.objects.filter(organization__in=organizations.values("id"))
+        if wanted.kind == "phone":
+            qs = qs.filter(**pattern)
+        else:
+            qs = _lowered(qs, (column,)).filter(**{f"{column}_lower__startswith": wanted.text})
+        parts.append(keys_of(qs, ordering))
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
 class DayRange(django_filters.Filter):

@@ -15,10 +15,17 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from orgdesk.accounts import actions as account_actions
-from orgdesk.accounts.filters import AccountFilter, search
+from orgdesk.accounts.filters import (
+    MIN_SUBSTRING,
+    AccountFilter,
+    parse_search,
+    search,
+    search_keys,
+)
 from orgdesk.accounts.models import Account, Group
 from orgdesk.core.listing import BadCursor, Ordering, paginate
 from orgdesk.core.scoping import access_account, require, restrict
+from orgdesk.organizations.models import Organization
 from orgdesk.portal.listview import list_response, page_size, remember_view, saved_view_redirect
 from orgdesk.portal.shell import current_organization, preferences, shell_context
 from orgdesk.portal.views import portal_login_required, step_up_required
@@ -110,13 +117,26 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
         problems.append(_("The search text contains characters that cannot be searched."))
         q = ""
         applied.pop("q", None)
-    qs = search(qs, q)
+    wanted = parse_search(q)
+    if wanted is not None and wanted.too_short:
+        problems.append(
+            _("Text anywhere in a name needs at least 3 characters; searched as a beginning.")
+        )
+    qs = search(qs, wanted)
+    ordering = ORDERINGS[order_key]
+    keys = None
+    if wanted is not None and not filterset.active:
+        # Search alone: answered from the per-organization covering indexes (search_keys).
+        organizations = restrict(request.user, "accounts.view", Organization, within=organization)
+        if scope == "org":
+            organizations = organizations.filter(pk=organization.pk)
+        keys = search_keys(organizations, wanted, ordering)
 
     try:
-        page = paginate(qs, ORDERINGS[order_key], size=size, cursor=params.get("cursor") or None)
+        page = paginate(qs, ordering, size=size, cursor=params.get("cursor") or None, keys=keys)
     except BadCursor:
         problems.append(_("That page link is no longer valid; showing the first page."))
-        page = paginate(qs, ORDERINGS[order_key], size=size)
+        page = paginate(qs, ordering, size=size, keys=keys)
     prefetch_related_objects(page.rows, "identities")
     _label_rows(page.rows)
 
@@ -145,6 +165,10 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
         "account_base": f"{here}/",
         "page_url": lambda cursor: f"{here}?{urlencode({**remembered, 'cursor': cursor})}",
     }
+    if wanted is not None and wanted.kind == "prefix" and len(wanted.text) >= MIN_SUBSTRING:
+        # A search matches beginnings; offer the same text anywhere in names (*text*).
+        context["search_text"] = wanted.text
+        context["anywhere_url"] = f"{here}?{urlencode({**remembered, 'q': f'*{wanted.text}*'})}"
     context["next_url"] = context["page_url"](page.next_cursor) if page.next_cursor else ""
     context["prev_url"] = context["page_url"](page.prev_cursor) if page.prev_cursor else ""
     return list_response(
