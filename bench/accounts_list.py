@@ -35,6 +35,7 @@ from orgdesk.access.actions import grant_role  # noqa: E402
 from orgdesk.access.models import OrgRole  # noqa: E402
 from orgdesk.accounts.actions import create_account  # noqa: E402
 from orgdesk.accounts.models import Account, Group  # noqa: E402
+from orgdesk.core.runtime import settle_after_startup  # noqa: E402
 from orgdesk.core.testing.auth import portal_login  # noqa: E402
 from orgdesk.organizations.actions import create_organization, move_organization  # noqa: E402
 from orgdesk.organizations.models import Organization  # noqa: E402
@@ -132,7 +133,7 @@ def cases(v: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
         ("family name prefix", {"family_name": v["family"]}),
         ("birthdate", {"birthdate": v["birthdate"]}),
         ("search: identifier prefix", {"q": v["email_prefix"]}),
-        ("search: name substring", {"q": v["substring"]}),
+        ("search: name substring", {"q": f"*{v['substring']}*"}),
         ("search: phone prefix", {"q": v["phone_prefix"]}),
         ("status + email prefix", {"status": "enabled", "email": v["email_prefix"][:3]}),
         (
@@ -170,6 +171,7 @@ def main() -> None:
     args = parser.parse_args()
 
     region, admin, brand = setup(args.target)
+    settle_after_startup()  # as orgdesk/wsgi.py does in each server process
     covered = subtree_accounts(region)
     url = f"/portal/{region.key}/accounts"
     admin_client, brand_client = Client(), Client()
