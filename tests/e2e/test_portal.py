@@ -350,6 +350,19 @@ def test_search_updates_the_list_in_place_and_history_follows(page: Page, store:
     expect(rows(page)).to_have_count(3)
 
 
+def test_a_search_offers_the_text_anywhere_in_names(page: Page, store: Store) -> None:
+    sign_in(page, store.accounts_url("emea"))
+    search_for(page, "artin")  # no name or identifier begins with it
+    expect(rows(page)).to_have_count(0)
+    offer = page.locator("p.search-hint a")
+    expect(offer).to_have_text("Find “artin” anywhere in names, emails and usernames")
+    offer.click()
+    expect(page).to_have_url(re.compile(r"[?&]q=%2Aartin%2A(&|$)"))
+    expect(page.get_by_label("Search accounts")).to_have_value("*artin*")
+    assert names(page) == {"Léa Martin", "Hugo Martin", "Chloé Martinez"}
+    expect(page.locator("p.search-hint")).to_have_count(0)
+
+
 def test_back_button_restores_the_search_box_with_the_list(page: Page, store: Store) -> None:
     sign_in(page, store.accounts_url("emea"))
     search_for(page, "mar")
