@@ -100,18 +100,15 @@ def search_keys(
     """
     if connection.vendor != "postgresql" or wanted.kind == "substring":
         return None
+    in_scope = Account.objects.filter(organization__in=organizations.values("id"))
     if wanted.kind == "phone":
-        columns, pattern = ("phone",), {"phone__startswith": wanted.text}
+        matches = [in_scope.filter(phone__startswith=wanted.text)]
     else:
-        columns = PREFIX_COLUMNS
-    parts = []
-    for column in columns:
-        qs = Account.objects.filter(organization__in=organizations.values("id"))
-        if wanted.kind == "phone":
-            qs = qs.filter(**pattern)
-        else:
-            qs = _lowered(qs, (column,)).filter(**{f"{column}_lower__startswith": wanted.text})
-        parts.append(keys_of(qs, ordering))
+        matches = [
+            _lowered(in_scope, (column,)).filter(**{f"{column}_lower__startswith": wanted.text})
+            for column in PREFIX_COLUMNS
+        ]
+    parts = [keys_of(part, ordering) for part in matches]
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
