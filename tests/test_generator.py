@@ -11,7 +11,7 @@ import json
 import statistics
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 import phonenumbers
@@ -183,6 +183,11 @@ def snapshot(django_db_setup, django_db_blocker) -> dict[str, Any]:  # type: ign
                 )
             ),
             "verifications": list(VerificationResult.objects.values()),
+            "policy_orgs": set(
+                VerificationPolicy.organizations.through.objects.values_list(
+                    "verificationpolicy_id", "organization_id"
+                )
+            ),
             "consents": list(
                 ConsentRecord.objects.values(
                     "account_id", "granted_at", "revoked_at", "policy__name", "policy__required"
@@ -437,6 +442,53 @@ def test_account_timelines_are_consistent(snapshot: dict[str, Any]) -> None:
         f"{len(logged_in_while_disabled)} disabled accounts signed in after being disabled; "
         f"{len(session_before_account)} sessions started before their account existed"
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.slow
+def test_disabling_is_one_story_per_account(snapshot: dict[str, Any]) -> None:
+    """A disabled account has one "disabled" event, at disabled_at, and nothing after it but
+    refused sign-ins; an enabled account was at most disabled once and enabled again, after
+    its last sign-in; nobody is refused as disabled while enabled."""
+    timeline = defaultdict(list)
+    for event in snapshot["events"]:
+        timeline[event["account_id"]].append(event)
+    suspended_again = 0
+    for account in snapshot["accounts"]:
+        events = timeline[account["id"]]
+        offs = [e["ts"] for e in events if e["type"] == "account.disabled"]
+        ons = [e["ts"] for e in events if e["type"] == "account.enabled"]
+        refused = [e["ts"] for e in events if e["reason"] == "account_disabled"]
+        others = [
+            e["ts"]
+            for e in events
+            if e["type"] not in ("account.disabled", "account.enabled")
+            and e["reason"] != "account_disabled"
+        ]
+        if account["status"] == "disabled":
+            assert offs == [account["disabled_at"]] and ons == []
+            assert all(ts >= account["disabled_at"] for ts in refused)
+            assert all(ts <= account["disabled_at"] for ts in others)
+        elif offs:
+            suspended_again += 1
+            assert len(offs) == len(ons) == 1 and offs[0] <= ons[0]
+            assert all(offs[0] <= ts <= ons[0] for ts in refused)
+            assert account["last_login"] is None or account["last_login"] <= offs[0]
+        else:
+            assert ons == [] and refused == []
+    assert suspended_again, "no enabled account was ever disabled and enabled again"
+
+
+@pytest.mark.django_db
+@pytest.mark.slow
+def test_verifications_use_policies_of_their_tree(snapshot: dict[str, Any]) -> None:
+    orgs = snapshot["orgs"]
+    home = {a["id"]: orgs[a["organization_id"]] for a in snapshot["accounts"]}
+    results = snapshot["verifications"]
+    assert results
+    for result in results:
+        root = home[result["account_id"]]["root_id"]
+        assert (result["policy_id"], root) in snapshot["policy_orgs"]
 
 
 # ---- refusals --------------------------------------------------------------------------------

@@ -54,8 +54,6 @@ ADMIN_EVENTS = [
     ("sessions.cleared", 10),
     ("group.member_added", 10),
     ("authenticator.removed", 6),
-    ("account.disabled", 5),
-    ("account.enabled", 4),
     ("identity.verified", 5),
     ("role.granted", 3),
     ("authenticator.added", 2),
@@ -65,7 +63,6 @@ FAILURE_REASONS = {
         "invalid_password",
         "invalid_password",
         "mfa_failed",
-        "account_disabled",
         "rate_limited",
     ],
     "token_request": ["invalid_grant", "expired_refresh_token"],
@@ -78,8 +75,9 @@ NOTIFICATION_MIX = [
     ("email_otp", 20),
     ("sms_otp", 12),
     ("mfa_enrolment", 8),
-    ("account_disabled", 5),
 ]
+# Enabled accounts that were disabled once and enabled again, after their last sign-in.
+SUSPENDED_ONCE = 0.02
 CONSENT_POLICIES = [
     ("Terms of Service", "1.0", True),
     ("Terms of Service", "2.0", True),
@@ -192,6 +190,8 @@ class Generator:
             )
             self.consent_policies.append(policy.id)
         self.verification_policies = []
+        # The policies that apply in each tree (by root id), set with the trees.
+        self.tree_policies: dict[uuid.UUID, list[VerificationPolicy]] = {}
         for name, method in VERIFICATION_POLICIES:
             policy, _ = VerificationPolicy.objects.get_or_create(
                 name=name, defaults={"method": method}
@@ -325,7 +325,8 @@ class Generator:
         # Policies a tree's admins may apply: every root gets two of them.
         roots = [o for o in orgs if o.parent is None]
         for root in roots:
-            for policy in self.rng.sample(self.verification_policies, 2):
+            self.tree_policies[root.id] = self.rng.sample(self.verification_policies, 2)
+            for policy in self.tree_policies[root.id]:
                 policy.organizations.add(root.id)
         self.writer.tables.clear()
 
@@ -492,6 +493,7 @@ class Generator:
             self.roles["account-recovery-assistant"],
         ]
         tree_orgs: dict[int, list[Org]] = {}
+        cross_grants = 0
         for org in orgs:
             tree_orgs.setdefault(org.tree_index, []).append(org)
         company_domain = {
@@ -627,10 +629,14 @@ class Generator:
                 grants.add((account_id, org.id, self.roles["admin"], created))
                 self.admin_pool.append(account_id)
             elif rng.random() < 0.006 and not disabled:
-                if rng.random() < 0.2:
-                    target = rng.choice(tree_orgs[org.tree_index])
-                else:
-                    target = rng.choice([*org.ancestors, org])
+                # Every fifth grant reaches across the tree, outside the account's own branch
+                # (a counter rather than a coin, so that small runs have some too).
+                lineage = [*org.ancestors, org]
+                cross_grants += 1
+                across = []
+                if cross_grants % 5 == 1:
+                    across = [o for o in tree_orgs[org.tree_index] if o not in lineage]
+                target = rng.choice(across or lineage)
                 grants.add((account_id, target.id, rng.choice(role_ids), created))
                 self.admin_pool.append(account_id)
             # authenticators
@@ -783,7 +789,7 @@ class Generator:
                         result, reason = "failure", rng.choice(FAILURE_REASONS[etype])
                 events.add(
                     (
-                        self.ts_between(created_ts, last_seen_ts if last_login_ts else anchor_ts),
+                        self.ts_between(created_ts, last_seen_ts if last_login_ts else end_ts),
                         account_id,
                         org.id,
                         categories[etype],
@@ -810,6 +816,65 @@ class Generator:
                         {"client_id": "customer-web"},
                     )
                 )
+            # Disabling as it happens: an admin's event and the customer's email when it was
+            # disabled, perhaps attempts to sign in while disabled, and for an account enabled
+            # again, the event that ended it.
+            spell: tuple[float, float | None] | None = None
+            if disabled:
+                spell = (end_ts, None)
+            elif rng.random() < SUSPENDED_ONCE:
+                off_ts = last_seen_ts + (anchor_ts - last_seen_ts) * rng.random()
+                spell = (off_ts, off_ts + (anchor_ts - off_ts) * rng.random())
+            if spell is not None:
+                off_ts, on_ts = spell
+                changes = [("account.disabled", off_ts)]
+                if on_ts is not None:
+                    changes.append(("account.enabled", on_ts))
+                for etype, when_ts in changes:
+                    events.add(
+                        (
+                            dt.datetime.fromtimestamp(when_ts, dt.UTC),
+                            account_id,
+                            org.id,
+                            categories[etype],
+                            etype,
+                            "success",
+                            "",
+                            rng.choice(self.admin_pool) if self.admin_pool else None,
+                            rng.choice(admin_ips),
+                            {"via": rng.choice(["portal", "console", "api"])},
+                        )
+                    )
+                if rng.random() < 0.3:
+                    events.add(
+                        (
+                            self.ts_between(off_ts, anchor_ts if on_ts is None else on_ts),
+                            account_id,
+                            org.id,
+                            "customer_flow",
+                            "login",
+                            "failure",
+                            "account_disabled",
+                            None,
+                            ip,
+                            {"client_id": "customer-web"},
+                        )
+                    )
+                template = self.templates["account_disabled"]
+                if email and template.channel == "email":
+                    notifications.add(
+                        (
+                            account_id,
+                            org.id,
+                            template.id,
+                            template.channel,
+                            email,
+                            dt.datetime.fromtimestamp(off_ts, dt.UTC),
+                            None,
+                            "delivered",
+                            "",
+                        )
+                    )
             # notifications
             if rng.random() < 0.45:
                 for _ in range(rng.randint(1, 2)):
@@ -817,7 +882,7 @@ class Generator:
                     target = phone if template.channel == "sms" else email
                     if not target:
                         continue
-                    sent = self.ts_between(created_ts, anchor_ts)
+                    sent = self.ts_between(created_ts, end_ts)
                     expires = (
                         sent + dt.timedelta(minutes=template.expires_after)
                         if template.expires_after
@@ -839,7 +904,7 @@ class Generator:
                     )
             # identity verification
             if rng.random() < 0.1:
-                policy = rng.choice(self.verification_policies)
+                policy = rng.choice(self.tree_policies[org.root.id])
                 verified = rng.random() < 0.7
                 when = self.ts_between(created_ts, anchor_ts)
                 revoked = verified and rng.random() < 0.06
