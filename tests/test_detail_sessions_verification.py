@@ -15,6 +15,7 @@ from orgdesk.access.models import OrgRole
 from orgdesk.accounts.models import Account
 from orgdesk.activity.models import Event
 from orgdesk.core.testing.battery import fresh
+from orgdesk.security.devices import describe_device
 from orgdesk.security.models import Authenticator, CustomerSession
 from orgdesk.verification.actions import verify_manually
 from orgdesk.verification.models import VerificationPolicy, VerificationResult
@@ -65,6 +66,29 @@ def _no_city_database(monkeypatch):
 
 
 # ---- Sessions tab ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "expected"),
+    [
+        (CHROME_WINDOWS, "Chrome 131 on Windows 10"),
+        (SAFARI_IPHONE, "Mobile Safari 17 on iOS 17"),
+        ("", ""),
+        ("NotARealAgent", ""),  # nothing known: pages say "Unknown device" in their language
+    ],
+)
+def test_stored_device_line(user_agent, expected):
+    assert describe_device(user_agent) == expected
+
+
+def test_an_unknown_device_is_named_in_the_admins_language(admin_client, world):
+    session(
+        world.inside, "robot", user_agent="NotARealAgent", device=describe_device("NotARealAgent")
+    )
+    html = admin_client.get(
+        tab_url(world.emea, world.inside, "sessions"), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "Appareil inconnu" in html
 
 
 def test_sessions_show_device_location_and_last_activity(admin_client, world):

@@ -1,23 +1,27 @@
-"""User-agent strings to the device line admins read ("Chrome 131 on Windows 10")."""
+"""User-agent strings to the browser and system admins read ("Chrome 131", "Windows 10")."""
 
 from functools import lru_cache
+from typing import Any
 
 from ua_parser import parse
 
 
-@lru_cache(maxsize=4096)
-def describe_device(user_agent: str) -> str:
-    if not user_agent:
+def _name(part: Any) -> str:
+    if part is None or not part.family or part.family == "Other":
         return ""
+    return f"{part.family} {part.major}" if part.major else part.family
+
+
+@lru_cache(maxsize=4096)
+def browser_and_system(user_agent: str) -> tuple[str, str]:
+    """("Chrome 131", "Windows 10"); either is "" when the user agent does not tell."""
+    if not user_agent:
+        return "", ""
     result = parse(user_agent)
-    browser = result.user_agent
-    system = result.os
-    parts = []
-    if browser and browser.family and browser.family != "Other":
-        parts.append(f"{browser.family} {browser.major}" if browser.major else browser.family)
-    if system and system.family and system.family != "Other":
-        os_name = f"{system.family} {system.major}" if system.major else system.family
-        parts.append(os_name)
-    if not parts:
-        return "Unknown device"
-    return " on ".join(parts)
+    return _name(result.user_agent), _name(result.os)
+
+
+def describe_device(user_agent: str) -> str:
+    """One line for storage, such as "Chrome 131 on Windows 10"; "" when nothing is known, so
+    that pages show their own translated "Unknown device" rather than stored English."""
+    return " on ".join(part for part in browser_and_system(user_agent) if part)

@@ -4,7 +4,6 @@ touching its credentials."""
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -14,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-from ua_parser import parse
 
 from orgdesk.core.listing import Ordering
 from orgdesk.core.scoping import restrict
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security import actions, geo
+from orgdesk.security.devices import browser_and_system
 from orgdesk.security.models import CustomerSession
 
 log = logging.getLogger(__name__)
@@ -35,22 +34,10 @@ class Device:
     description: str  # what was stored when no user agent was (e.g. "Firefox 133 on Linux")
 
 
-def _name(part: Any) -> str:
-    if part is None or not part.family or part.family == "Other":
-        return ""
-    return f"{part.family} {part.major}" if part.major else part.family
-
-
-@lru_cache(maxsize=1024)
-def _parse(user_agent: str) -> tuple[str, str]:
-    result = parse(user_agent)
-    return _name(result.user_agent), _name(result.os)
-
-
 def device_of(session: CustomerSession) -> Device:
     """Browser and operating system from the stored user agent (ua-parser); the stored device
     description when the user agent was not kept."""
-    browser, system = _parse(session.user_agent) if session.user_agent else ("", "")
+    browser, system = browser_and_system(session.user_agent)
     description = "" if browser or system else session.device
     return Device(browser, system, description)
 
