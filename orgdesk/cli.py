@@ -185,10 +185,30 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
+    import threading
+
     from django.core.management import call_command
 
+    from orgdesk.invitations.bulk import requeue_stalled_jobs, watch_stalled_jobs
+
     _check_database()
-    call_command("db_worker", verbosity=args.verbosity)
+    # A worker killed mid-job leaves its job running: queue such jobs again now, and keep
+    # looking while this worker runs (another worker may die meanwhile).
+    requeue_stalled_jobs()
+    stop = threading.Event()
+    if not args.batch:
+        threading.Thread(
+            target=watch_stalled_jobs, args=(stop,), name="stalled-jobs", daemon=True
+        ).start()
+    try:
+        call_command(
+            "db_worker",
+            verbosity=args.verbosity,
+            batch=args.batch,
+            startup_delay=not args.batch,
+        )
+    finally:
+        stop.set()
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -258,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run the background task worker")
     p.add_argument("-v", "--verbosity", type=int, default=1)
+    p.add_argument(
+        "--batch", action="store_true", help="run the queued tasks, then exit (for cron)"
+    )
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("demo", help="migrate, seed a demo, print sign-ins, serve")

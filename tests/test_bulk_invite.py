@@ -637,6 +637,31 @@ def test_discard(admin_client: Client, world: Any) -> None:
     assert "Only a preview that was not sent can be discarded." in again.content.decode()
 
 
+def test_the_worker_queues_stalled_jobs_again(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    never_started = run_preview(world, HEADER + "w1@example.test,,,,\n")
+    killed = run_preview(world, HEADER + "w2@example.test,,,,\n")
+    alive = run_preview(world, HEADER + "w3@example.test,,,,\n")
+    with django_capture_on_commit_callbacks(execute=False):  # no task queued
+        for job in (never_started, killed, alive):
+            bulk.confirm_bulk_invite(actor=world.admin, job=job)
+    old = timezone.now() - dt.timedelta(minutes=3)
+    ImportJob.objects.filter(pk=never_started.pk).update(updated=old)
+    ImportJob.objects.filter(pk=killed.pk).update(worker="dead", heartbeat=old, updated=old)
+    ImportJob.objects.filter(pk=alive.pk).update(worker="busy", heartbeat=timezone.now())
+    assert sorted(bulk.requeue_stalled_jobs()) == sorted([str(never_started.pk), str(killed.pk)])
+    queued = DBTaskResult.objects.values_list("args_kwargs", flat=True)
+    assert sorted(a["args"][0] for a in queued) == sorted([str(never_started.pk), str(killed.pk)])
+    for job in (never_started, killed):
+        bulk.run_bulk_invite.call(str(job.pk))
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.FINISHED
+    assert bulk.requeue_stalled_jobs() == []  # finished jobs, and a live run, stay as they are
+
+
 def test_resume_a_stalled_job(
     admin_client: Client, world: Any, immediate_tasks: None, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -867,7 +892,7 @@ class SharedDatabase:
 
 def run_child(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     """CHILD with these arguments; `worker` instead runs the real task worker until the queue
-    is empty (`orgdesk manage db_worker --batch`)."""
+    is empty (`orgdesk worker --batch`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORGDESK_")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(
@@ -876,7 +901,7 @@ def run_child(database_url: str, tmp_path: Path, *args: str) -> subprocess.Compl
         ORGDESK_EMAIL_URL=f"file://{tmp_path / 'outbox'}",
     )
     if args == ("worker",):
-        command = ["-m", "orgdesk.cli", "manage", "db_worker", "--batch", "--no-startup-delay"]
+        command = ["-m", "orgdesk.cli", "worker", "--batch"]
     else:
         command = ["-c", CHILD, *args]
     return subprocess.run(
@@ -907,11 +932,11 @@ def outbox_messages(tmp_path: Path, before: set[Path] | None = None) -> list[tup
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    ("where", "crash_at", "done_after_crash", "emailed_after_crash"),
+    ("where", "crash_at", "done_after_crash", "emailed_after_crash", "resumed_by"),
     [
-        ("in_batch", 2, 10, 10),  # batch 2 rolls back: 10 rows done, 10 emails sent
-        ("after_commit", 2, 20, 10),  # batch 2 committed, its 10 emails not sent
-        ("mid_send", 3, 10, 10),  # batch 1's third chunk (2 emails) sent, not marked
+        ("in_batch", 2, 10, 10, "admin"),  # batch 2 rolls back: 10 rows done, 10 emails sent
+        ("after_commit", 2, 20, 10, "worker"),  # batch 2 committed, its 10 emails not sent
+        ("mid_send", 3, 10, 10, "worker"),  # batch 1's third chunk (2 emails) sent, not marked
     ],
 )
 def test_killed_job_resumes_without_duplicates_or_lost_rows(
@@ -921,7 +946,10 @@ def test_killed_job_resumes_without_duplicates_or_lost_rows(
     crash_at: int,
     done_after_crash: int,
     emailed_after_crash: int,
+    resumed_by: str,
 ) -> None:
+    """Killed at three points, then resumed by the admin's Resume or by the next worker
+    start on its own (it queues stalled jobs again)."""
     from orgdesk.core.testing.world import build_world
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
@@ -950,9 +978,11 @@ def test_killed_job_resumes_without_duplicates_or_lost_rows(
         ImportJob.objects.filter(pk=job.pk).update(
             heartbeat=timezone.now() - dt.timedelta(minutes=2)
         )
-        # Resuming queues the task for the worker (django-tasks' database backend this time).
+        # Resuming queues the task for the worker (django-tasks' database backend this time);
+        # without it, the worker finds the stalled job when it starts.
         settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-        bulk.resume_bulk_invite(actor=world.admin, job=job)
+        if resumed_by == "admin":
+            bulk.resume_bulk_invite(actor=world.admin, job=job)
         resumed = run_child(database_url, tmp_path, "worker")
         assert resumed.returncode == 0, resumed.stderr
         assert "Traceback" not in resumed.stderr, resumed.stderr

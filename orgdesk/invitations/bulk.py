@@ -31,7 +31,9 @@ gives no exactly-once delivery, and the later link is the valid one.
 One run holds a job at a time: a run claims it (a random `worker` id and a `heartbeat` it
 renews with every batch and chunk of emails), checks the claim in each batch's transaction
 (the job row is locked) and stops when another run took over. A job whose heartbeat is older
-than STALL is offered for resuming (`resume_bulk_invite`), which hands it to a new run.
+than STALL is offered for resuming (`resume_bulk_invite`), which hands it to a new run; a
+running `orgdesk worker` also queues such jobs again by itself, when it starts and every STALL
+(`requeue_stalled_jobs`).
 
 Events: `invitation.bulk_started` (the admin's confirmation: who, which file, how many rows)
 and `invitation.bulk_finished` (the outcome: invited, failed, invalid, emails not sent) frame
@@ -44,6 +46,8 @@ activity view loses anything.
 """
 
 import datetime as dt
+import logging
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -52,7 +56,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, close_old_connections, connection, models, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone, translation
@@ -83,6 +88,7 @@ KIND = "bulk_invite"
 BATCH_SIZE = 1000  # rows per transaction of the job
 PREVIEW_CHUNK = 2000  # rows checked against the database per query in the preview
 EMAIL_CHUNK = 100  # emails sent between two "sent" marks
+log = logging.getLogger(__name__)
 STALL = dt.timedelta(seconds=60)  # no heartbeat for this long: the job can be resumed
 INTEGRITY_RETRIES = 3
 
@@ -436,6 +442,37 @@ def resume_bulk_invite(*, actor: Any, job: ImportJob) -> ImportJob:
     job.save(update_fields=["status", "worker", "heartbeat", "error", "updated"])
     _enqueue_on_commit(job)
     return job
+
+
+def stalled_jobs(now: dt.datetime | None = None) -> models.QuerySet[ImportJob]:
+    """The jobs is_stalled() would name, as one query."""
+    cutoff = (now or timezone.now()) - STALL
+    return ImportJob.objects.filter(status=ImportJob.Status.RUNNING).filter(
+        Q(heartbeat__lt=cutoff) | Q(heartbeat__isnull=True, updated__lt=cutoff)
+    )
+
+
+def requeue_stalled_jobs() -> list[str]:
+    """Queue every stalled job again, so that a killed worker's job carries on without an
+    admin pressing Resume: `orgdesk worker` calls this when it starts and every STALL. A job
+    queued twice runs once (process_job leaves a job held by a live run alone)."""
+    job_ids = [str(pk) for pk in stalled_jobs().values_list("pk", flat=True)]
+    for job_id in job_ids:
+        run_bulk_invite.enqueue(job_id)
+    if job_ids:
+        log.warning("Queued %d stalled bulk invitation job(s) again: %s", len(job_ids), job_ids)
+    return job_ids
+
+
+def watch_stalled_jobs(stop: threading.Event) -> None:
+    """requeue_stalled_jobs() every STALL until `stop` is set (a thread of the worker)."""
+    while not stop.wait(STALL.total_seconds()):
+        try:
+            requeue_stalled_jobs()
+        except Exception:  # a lost database connection must not end the watch
+            log.exception("Could not look for stalled bulk invitation jobs")
+        finally:
+            close_old_connections()
 
 
 def _enqueue_on_commit(job: ImportJob) -> None:
