@@ -189,17 +189,16 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     from django.core.management import call_command
 
-    from orgdesk.invitations.bulk import requeue_stalled_jobs, watch_stalled_jobs
+    from orgdesk.invitations.bulk import expire_previews, requeue_stalled_jobs, watch_jobs
 
     _check_database()
     # A worker killed mid-job leaves its job running: queue such jobs again now, and keep
-    # looking while this worker runs (another worker may die meanwhile).
+    # looking while this worker runs (another worker may die meanwhile). Old previews go too.
     requeue_stalled_jobs()
+    expire_previews()
     stop = threading.Event()
     if not args.batch:
-        threading.Thread(
-            target=watch_stalled_jobs, args=(stop,), name="stalled-jobs", daemon=True
-        ).start()
+        threading.Thread(target=watch_jobs, args=(stop,), name="bulk-jobs", daemon=True).start()
     try:
         call_command(
             "db_worker",

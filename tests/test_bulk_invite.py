@@ -662,6 +662,30 @@ def test_the_worker_queues_stalled_jobs_again(
     assert bulk.requeue_stalled_jobs() == []  # finished jobs, and a live run, stay as they are
 
 
+def test_previews_not_sent_within_a_day_are_discarded(
+    admin_client: Client, world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    old = run_preview(world, HEADER + "old@example.test,,,,\nbad,,,,\n")
+    recent = run_preview(world, HEADER + "recent@example.test,,,,\n")
+    sent = run_preview(world, HEADER + "sent@example.test,,,,\n")
+    with django_capture_on_commit_callbacks(execute=False):
+        bulk.confirm_bulk_invite(actor=world.admin, job=sent)
+    day_ago = timezone.now() - bulk.PREVIEW_KEEP - dt.timedelta(minutes=1)
+    ImportJob.objects.filter(pk__in=[old.pk, sent.pk]).update(updated=day_ago)
+    assert bulk.expire_previews() == [str(old.pk)]
+    old.refresh_from_db()
+    assert old.status == ImportJob.Status.CANCELLED and old.error == bulk.PREVIEW_EXPIRED
+    assert not ImportRow.objects.filter(job=old).exists()  # the file's addresses are gone
+    assert ImportRow.objects.filter(job=recent).count() == 1
+    assert ImportJob.objects.get(pk=sent.pk).status == ImportJob.Status.RUNNING
+    page = admin_client.get(url("bulk_job", world.emea, old.pk)).content.decode()
+    assert "This preview was not sent within a day, so it was discarded" in page
+    again = admin_client.post(url("bulk_job_confirm", world.emea, old.pk), follow=True)
+    assert not Invitation.objects.filter(email="old@example.test").exists()
+    assert again.status_code == 200
+    assert bulk.expire_previews() == []
+
+
 def test_resume_a_stalled_job(
     admin_client: Client, world: Any, immediate_tasks: None, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -90,6 +90,9 @@ PREVIEW_CHUNK = 2000  # rows checked against the database per query in the previ
 EMAIL_CHUNK = 100  # emails sent between two "sent" marks
 log = logging.getLogger(__name__)
 STALL = dt.timedelta(seconds=60)  # no heartbeat for this long: the job can be resumed
+# A preview not sent within this time is discarded: its rows hold the file's addresses.
+PREVIEW_KEEP = dt.timedelta(days=1)
+PREVIEW_EXPIRED = "preview_expired"  # ImportJob.error of a preview discarded for its age
 INTEGRITY_RETRIES = 3
 
 
@@ -464,13 +467,42 @@ def requeue_stalled_jobs() -> list[str]:
     return job_ids
 
 
-def watch_stalled_jobs(stop: threading.Event) -> None:
-    """requeue_stalled_jobs() every STALL until `stop` is set (a thread of the worker)."""
+def expire_previews(now: dt.datetime | None = None) -> list[str]:
+    """Discard the previews that were not sent within PREVIEW_KEEP: their rows (the uploaded
+    addresses, names and errors) are deleted, the job stays as discarded, for its history."""
+    cutoff = (now or timezone.now()) - PREVIEW_KEEP
+    preview = [ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATED]
+    expired = []
+    for job_id in ImportJob.objects.filter(status__in=preview, updated__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            # Locked and checked again: the admin may be confirming it right now.
+            job = (
+                ImportJob.objects.select_for_update()
+                .filter(pk=job_id, status__in=preview, updated__lt=cutoff)
+                .first()
+            )
+            if job is None:
+                continue
+            ImportRow.objects.filter(job=job).delete()
+            job.status = ImportJob.Status.CANCELLED
+            job.error = PREVIEW_EXPIRED
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "finished_at", "updated"])
+            expired.append(str(job.pk))
+    return expired
+
+
+def watch_jobs(stop: threading.Event) -> None:
+    """Every STALL until `stop` is set (a thread of the worker): queue stalled jobs again and
+    discard old previews."""
     while not stop.wait(STALL.total_seconds()):
         try:
             requeue_stalled_jobs()
+            expire_previews()
         except Exception:  # a lost database connection must not end the watch
-            log.exception("Could not look for stalled bulk invitation jobs")
+            log.exception("Could not look after bulk invitation jobs")
         finally:
             close_old_connections()
 
