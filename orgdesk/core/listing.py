@@ -146,7 +146,7 @@ def _keyset_sql(
     model: type[models.Model], ordering: Ordering, direction: str, value: Any, pk: Any
 ) -> tuple[str, list[Any]]:
     """The keyset condition of `_after`/`_before`, on the columns `k_sort` and `k_id` of a
-    keys query (see paginate_keys)."""
+    keys query (see paginate's `keys`)."""
     field = model._meta.get_field(ordering.field)
     pk_field = model._meta.pk
     key = pk_field.get_db_prep_value(pk_field.to_python(pk), connection)
