@@ -629,6 +629,13 @@ def test_discard(admin_client: Client, world: Any) -> None:
     assert response.status_code == 302 and response["Location"] == url("bulk_invite", world.emea)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CANCELLED and not ImportRow.objects.filter(job=job)
+    discarded = Event.objects.get(type="invitation.bulk_discarded")
+    assert (discarded.actor_id, discarded.organization_id, discarded.reason) == (
+        world.admin.pk,
+        world.emea.pk,
+        "",
+    )
+    assert discarded.metadata == {"job": str(job.pk), "filename": "people.csv", "rows": 1}
     assert (
         "discarded before anything was sent"
         in admin_client.get(url("bulk_job", world.emea, job.pk)).content.decode()
@@ -676,6 +683,13 @@ def test_previews_not_sent_within_a_day_are_discarded(
     old.refresh_from_db()
     assert old.status == ImportJob.Status.CANCELLED and old.error == bulk.PREVIEW_EXPIRED
     assert not ImportRow.objects.filter(job=old).exists()  # the file's addresses are gone
+    expired = Event.objects.get(type="invitation.bulk_discarded")
+    assert (expired.actor_id, expired.organization_id, expired.reason) == (
+        None,
+        world.emea.pk,
+        bulk.PREVIEW_EXPIRED,
+    )
+    assert expired.metadata["job"] == str(old.pk) and expired.metadata["rows"] == 2
     assert ImportRow.objects.filter(job=recent).count() == 1
     assert ImportJob.objects.get(pk=sent.pk).status == ImportJob.Status.RUNNING
     page = admin_client.get(url("bulk_job", world.emea, old.pk)).content.decode()

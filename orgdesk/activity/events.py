@@ -45,6 +45,7 @@ EVENT_TYPES = {
     "invitation.revoked": (ADMIN_ACTION, _("Invitation revoked")),
     "invitation.bulk_started": (ADMIN_ACTION, _("Bulk invitation started")),
     "invitation.bulk_finished": (ADMIN_ACTION, _("Bulk invitation finished")),
+    "invitation.bulk_discarded": (ADMIN_ACTION, _("Bulk invitation discarded")),
     "organization.created": (ADMIN_ACTION, _("Organization created")),
     "organization.renamed": (ADMIN_ACTION, _("Organization renamed")),
     "organization.moved": (ADMIN_ACTION, _("Organization moved")),
@@ -82,6 +83,7 @@ NOT_ABOUT_AN_ACCOUNT = frozenset(
         "invitation.revoked",
         "invitation.bulk_started",
         "invitation.bulk_finished",
+        "invitation.bulk_discarded",
     }
 )
 CATEGORY_LABELS = {

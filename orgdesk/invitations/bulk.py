@@ -409,11 +409,25 @@ def discard_bulk_invite(*, actor: Any, job: ImportJob) -> ImportJob:
         raise ValidationError(
             _("Only a preview that was not sent can be discarded."), code="not_validated"
         )
-    job.status = ImportJob.Status.CANCELLED
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at", "updated"])
-    ImportRow.objects.filter(job=job).delete()
+    _discard(job, actor=actor, reason="")
     return job
+
+
+def _discard(job: ImportJob, *, actor: Any, reason: str) -> None:
+    """Inside a transaction, the job locked: cancel a preview and delete its rows (the file's
+    addresses), with its event."""
+    job.status = ImportJob.Status.CANCELLED
+    job.error = reason
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at", "updated"])
+    ImportRow.objects.filter(job=job).delete()
+    record(
+        "invitation.bulk_discarded",
+        organization=job.organization,
+        actor=actor,
+        reason=reason,
+        metadata={"job": str(job.pk), "filename": job.filename, "rows": job.total_rows},
+    )
 
 
 def is_stalled(job: ImportJob, now: dt.datetime | None = None) -> bool:
@@ -480,16 +494,13 @@ def expire_previews(now: dt.datetime | None = None) -> list[str]:
             # Locked and checked again: the admin may be confirming it right now.
             job = (
                 ImportJob.objects.select_for_update()
+                .select_related("organization")
                 .filter(pk=job_id, status__in=preview, updated__lt=cutoff)
                 .first()
             )
             if job is None:
                 continue
-            ImportRow.objects.filter(job=job).delete()
-            job.status = ImportJob.Status.CANCELLED
-            job.error = PREVIEW_EXPIRED
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "error", "finished_at", "updated"])
+            _discard(job, actor=None, reason=PREVIEW_EXPIRED)
             expired.append(str(job.pk))
     return expired
 
