@@ -81,3 +81,12 @@ def test_bad_cursor_shows_first_page_with_message(admin_client, world):
     response = admin_client.get(tab_url(world.emea, world.inside, "consents", cursor="junk"))
     assert response.status_code == 200
     assert "no longer valid" in response.content.decode()
+
+
+@pytest.mark.parametrize("slug", TAB_SLUGS)
+def test_every_tab_page_loads_the_dialog_script(admin_client, world, slug):
+    """A tab opened by htmx from another one may hold a dialog: its script is on every page
+    from the start, not only after the swap."""
+    html = admin_client.get(tab_url(world.emea, world.inside, slug)).content.decode()
+    assert 'src="/static/portal/dialogs.js' in html
+    assert "Tabs that open dialogs" not in html
