@@ -145,7 +145,7 @@ def test_set_password_link_for_a_new_account_lasts_three_days(world, send):
 
 def test_email_failure_marks_the_notification_failed(world, django_capture_on_commit_callbacks):
     with (
-        mock.patch("orgdesk.accounts.passwords.send_mail", side_effect=OSError("smtp down")),
+        mock.patch("orgdesk.notifications.delivery.send_mail", side_effect=OSError("smtp down")),
         django_capture_on_commit_callbacks(execute=True),
     ):
         notification = send_password_link(

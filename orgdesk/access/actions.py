@@ -9,6 +9,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.access.protection import (
+    ADMIN_LEVEL,
+    EscalationRefused,
+    require_manage,
+    require_not_last_admin,
+)
 from orgdesk.activity.recorder import record
 from orgdesk.core.scoping import authority, forget_authority, require
 from orgdesk.organizations.models import Organization
@@ -17,10 +23,6 @@ from orgdesk.security.stepup import require_recent_auth
 
 class GrantError(ValueError):
     """The grant makes no sense whoever asks (e.g. another identity store)."""
-
-
-class EscalationRefused(PermissionDenied):
-    """The actor may not hand out (or take away) this much power."""
 
 
 def _check_delegation(actor: Any, account: Any, organization: Organization, role: OrgRole) -> None:
@@ -38,6 +40,7 @@ def _check_delegation(actor: Any, account: Any, organization: Organization, role
             raise EscalationRefused(
                 _("You can only assign roles whose permissions you hold on this organization.")
             )
+    require_manage(actor, account)
     require_recent_auth(actor)
 
 
@@ -88,10 +91,30 @@ def grant_role(
     return assignment, created
 
 
+def _keep_a_role_granter(assignment: RoleAssignment) -> None:
+    """Revoking this grant must not leave its organization with nobody who can grant roles.
+    The account keeps the right when another of its grants gives it there."""
+    organization = assignment.organization
+    others = (
+        RoleAssignment.objects.filter(account_id=assignment.account_id)
+        .exclude(pk=assignment.pk)
+        .select_related("organization", "role")
+    )
+    for other in others:
+        if ADMIN_LEVEL in other.role.permission_set and organization.path.startswith(
+            other.organization.path
+        ):
+            return
+    if assignment.account.status == "enabled":
+        require_not_last_admin(assignment.account, [organization])
+
+
 @transaction.atomic
 def revoke_role(*, actor: Any, assignment: RoleAssignment, reason: str = "") -> None:
     _check_delegation(actor, assignment.account, assignment.organization, assignment.role)
     account, organization, role = assignment.account, assignment.organization, assignment.role
+    if actor is not None and ADMIN_LEVEL in role.permission_set:
+        _keep_a_role_granter(assignment)
     assignment.delete()
     record(
         "role.revoked",

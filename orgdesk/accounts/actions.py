@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orgdesk.access.protection import require_manage, require_not_last_admin, require_sign_in_change
+from orgdesk.accounts import identifiers
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import reason_metadata, record
 from orgdesk.core.scoping import require
@@ -87,6 +89,7 @@ def set_password(*, actor: Any, account: Account, password: str, reason: str = "
     """An admin sets a customer's password (sensitive: permission, step-up, not oneself)."""
     require(actor, "accounts.set_password", account.organization)
     _not_self(actor, account, _("You cannot set the password of your own account."))
+    require_sign_in_change(actor, account, reason)
     require_recent_auth(actor)
     validate_password(password, user=account)
     account.set_password(password)
@@ -99,10 +102,13 @@ def set_password(*, actor: Any, account: Account, password: str, reason: str = "
 def disable_account(*, actor: Any, account: Account, reason: str = "") -> Account:
     require(actor, "accounts.disable", account.organization)
     _not_self(actor, account, _("You cannot disable your own account."))
+    require_manage(actor, account)
     require_recent_auth(actor)
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.status == Account.Status.DISABLED:
         return account
+    if actor is not None:
+        require_not_last_admin(account)
     account.status = Account.Status.DISABLED
     account.save(update_fields=["status", "disabled_at", "updated"])
     from orgdesk.security.models import CustomerSession
@@ -119,6 +125,7 @@ def disable_account(*, actor: Any, account: Account, reason: str = "") -> Accoun
 def enable_account(*, actor: Any, account: Account, reason: str = "") -> Account:
     require(actor, "accounts.disable", account.organization)
     _not_self(actor, account, _("You cannot enable your own account."))
+    require_manage(actor, account)
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.status == Account.Status.ENABLED:
         return account
@@ -152,28 +159,53 @@ def _check_version(account: Account, if_updated: Any) -> None:
 
 @transaction.atomic
 def update_account(
-    *, actor: Any, account: Account, changes: dict[str, Any], if_updated: Any = None
+    *,
+    actor: Any,
+    account: Account,
+    changes: dict[str, Any],
+    if_updated: Any = None,
+    reason: str = "",
 ) -> Account:
     """Change identifiers and profile fields; identifiers stay unique in the identity store.
-    With `if_updated`, refuse (AccountChanged) when the account changed since that time."""
+    With `if_updated`, refuse (AccountChanged) when the account changed since that time.
+
+    An admin's change of identifiers changes how the account signs in: it follows the rules of
+    access/protection.py (an administrator's needs a reason and a recent sign-in), the new
+    email or phone stays unverified until the customer proves it, and the old address is told
+    (accounts/identifiers.py). Only the system marks an address verified here."""
     require(actor, "accounts.edit", account.organization)
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValueError(f"fields that cannot be edited here: {sorted(unknown)}")
     if not changes:
         return account
+    if actor is not None and any(
+        changes.get(name) for name in ("email_verified", "phone_verified")
+    ):
+        raise PermissionDenied(_("Only the customer can confirm that an address is theirs."))
+    standing = require_manage(actor, account)
+    sign_in = set(changes) & set(identifiers.SIGN_IN_IDENTIFIERS)
+    if sign_in:
+        standing = require_sign_in_change(actor, account, reason)
+        if standing.needs_reason:
+            require_recent_auth(actor)
     account = (
         Account.objects.select_for_update(of=("self",))
         .select_related("organization")
         .get(pk=account.pk)
     )
     _check_version(account, if_updated)
+    old = {name: getattr(account, name) for name in identifiers.SIGN_IN_IDENTIFIERS}
     for name, value in changes.items():
         setattr(account, name, value)
-    if {"email"} & set(changes) and "email_verified" not in changes:
-        account.email_verified = False  # a new address is not verified yet
-    if {"phone"} & set(changes) and "phone_verified" not in changes:
-        account.phone_verified = False
+    changed = {name for name in sign_in if old[name] != getattr(account, name)}
+    if actor is not None:
+        identifiers.mark_admin_set(account, changed)
+    else:
+        if "email" in changed and "email_verified" not in changes:
+            account.email_verified = False  # a new address is not verified yet
+        if "phone" in changed and "phone_verified" not in changes:
+            account.phone_verified = False
     account.full_clean(exclude=["password", "store", "picture"], validate_unique=False)
     try:
         with transaction.atomic():
@@ -182,7 +214,10 @@ def update_account(
         raise ValidationError(
             {"email": [_("This identifier is already used in this organization hierarchy.")]}
         ) from None
-    record("account.updated", account=account, actor=actor, metadata={"fields": sorted(changes)})
+    meta = {"fields": sorted(changes), **reason_metadata(reason)}
+    record("account.updated", account=account, actor=actor, metadata=meta)
+    if actor is not None and changed:
+        identifiers.after_admin_change(actor=actor, account=account, old=old)
     return account
 
 
@@ -206,6 +241,7 @@ def add_to_group(*, actor: Any, account: Account, group: Any) -> Any:
 
     require(actor, "groups.manage", account.organization)
     require(actor, "groups.manage", group.organization)
+    require_manage(actor, account)
     home = account.organization
     if home is None or not home.path.startswith(group.organization.path):
         raise ValidationError(
@@ -236,6 +272,7 @@ def remove_from_group(*, actor: Any, account: Account, group: Any) -> None:
 
     require(actor, "groups.manage", account.organization)
     require(actor, "groups.manage", group.organization)
+    require_manage(actor, account)
     deleted, _rows = GroupMembership.objects.filter(account=account, group=group).delete()
     if not deleted:
         raise ValidationError(
@@ -255,6 +292,7 @@ def set_picture(*, actor: Any, account: Account, picture: Any, if_updated: Any =
     from django.core.files.base import ContentFile
 
     require(actor, "accounts.edit", account.organization)
+    require_manage(actor, account)
     account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
     _check_version(account, if_updated)
     if picture.is_current(account):
@@ -278,6 +316,7 @@ def set_picture(*, actor: Any, account: Account, picture: Any, if_updated: Any =
 def clear_picture(*, actor: Any, account: Account, if_updated: Any = None) -> Account:
     """Remove the account's profile picture (the file goes after commit)."""
     require(actor, "accounts.edit", account.organization)
+    require_manage(actor, account)
     account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
     _check_version(account, if_updated)
     old = account.picture.name
@@ -306,9 +345,12 @@ def send_password_reset(
     from orgdesk.accounts.passwords import PasswordLinkError, latest_link_id, send_password_link
 
     require(actor, "accounts.reset_password", account.organization)
+    if require_sign_in_change(actor, account, reason).needs_reason:
+        require_recent_auth(actor)
     account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
     if after_link is not ANY_LINK and latest_link_id(account, "password_reset") != after_link:
         return None
+    identifiers.require_proven_email(account)
     try:
         return send_password_link(
             actor=actor, account=account, purpose="password_reset", reason=reason

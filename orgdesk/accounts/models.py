@@ -69,6 +69,10 @@ class Account(AbstractBaseUser, BaseModel):
     email_verified = models.BooleanField(_("email verified"), default=False)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     phone_verified = models.BooleanField(_("phone verified"), default=False)
+    # When an admin set the email or phone, until the customer proves it: no password reset or
+    # enrolment link goes to an address an admin has just set (accounts/identifiers.py).
+    email_set_by_admin_at = models.DateTimeField(null=True, blank=True, editable=False)
+    phone_set_by_admin_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     given_name = models.CharField(_("given name"), max_length=150, blank=True)
     family_name = models.CharField(_("family name"), max_length=150, blank=True)

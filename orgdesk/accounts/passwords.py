@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import record
 from orgdesk.core.scoping import require
+from orgdesk.notifications.delivery import deliver
 from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,10 @@ class PasswordLinkTokenGenerator(PasswordResetTokenGenerator):
     """
 
     def __init__(self, purpose: str) -> None:
-        _check_purpose(purpose)
+        # Any notification template with a link: the password purposes, and the email
+        # verification link of accounts/identifiers.py.
+        if purpose not in (*PURPOSES, "email_verification"):
+            raise ValueError(f"unknown link purpose {purpose!r}")
         super().__init__()
         self.purpose = purpose
         self.key_salt = f"orgdesk.accounts.passwords.{purpose}"
@@ -128,19 +131,6 @@ def _reason(reason: str) -> dict[str, str]:
     return {"reason": reason} if reason else {}
 
 
-def _deliver(notification_id: int, subject: str, body: str, target: str) -> None:
-    """Send the email after commit and note the outcome on the notification row."""
-    try:
-        send_mail(subject, body, None, [target], fail_silently=False)
-    except Exception as exc:
-        logger.exception("password link email %s failed", notification_id)
-        Notification.objects.filter(pk=notification_id).update(
-            status=Notification.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
-        )
-    else:
-        Notification.objects.filter(pk=notification_id).update(status=Notification.Status.SENT)
-
-
 @transaction.atomic
 def send_password_link(
     *, actor: Any, account: Account, purpose: Purpose, reason: str = ""
@@ -185,7 +175,7 @@ def send_password_link(
     # str.replace, not format(): a template body with other braces must not break sending.
     body = template.body.replace("{link}", link)
     transaction.on_commit(
-        lambda: _deliver(notification.pk, template.subject, body, notification.target)
+        lambda: deliver(notification.pk, template.subject, body, notification.target)
     )
     return notification
 

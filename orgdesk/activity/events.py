@@ -27,6 +27,11 @@ EVENT_TYPES = {
     "account.enabled": (ADMIN_ACTION, _("Account enabled")),
     "account.password_set": (ADMIN_ACTION, _("Password set by an admin")),
     "account.password_reset_sent": (ADMIN_ACTION, _("Password reset sent")),
+    "account.identifier_change_notice_sent": (
+        ADMIN_ACTION,
+        _("Identifier change notice sent"),
+    ),
+    "account.email_verification_sent": (ADMIN_ACTION, _("Email verification sent")),
     "account.picture_changed": (ADMIN_ACTION, _("Profile picture changed")),
     "account.picture_removed": (ADMIN_ACTION, _("Profile picture removed")),
     "sessions.cleared": (ADMIN_ACTION, _("Sessions cleared")),

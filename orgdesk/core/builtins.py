@@ -50,6 +50,15 @@ NOTIFICATION_TEMPLATES = [
         60 * 24 * 7,
     ),
     (
+        "identifier_changed",
+        "Sign-in identifier changed",
+        "email",
+        "Your sign-in details were changed",
+        "An administrator changed how you sign in.\n{changes}\nIf you did not ask for this, "
+        "contact your administrator at once.",
+        None,
+    ),
+    (
         "account_disabled",
         "Account disabled",
         "email",

@@ -70,9 +70,12 @@ class Authority:
         return minimal
 
     def permissions_in(self, organization: Any) -> frozenset[str]:
+        return self.permissions_at(organization.path)
+
+    def permissions_at(self, path: str) -> frozenset[str]:
+        """The permissions held over the organization at `path` (a materialized path)."""
         if self.is_brand:
             return ALL
-        path = organization.path
         held: set[str] = set()
         for grant in self.grants:
             if path.startswith(grant.path):

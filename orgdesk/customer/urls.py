@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orgdesk.customer import enrolment, sessions, views
+from orgdesk.customer import enrolment, sessions, verify, views
 
 app_name = "customer"
 
@@ -27,4 +27,6 @@ urlpatterns = [
         name="enrol_passkey_register",
     ),
     path("enrol/<str:token>", enrolment.enrol_link_view, name="enrol_link"),
+    # The email verification link (accounts/identifiers.py), built the same way.
+    path("verify-email/<str:uidb64>/<str:token>", verify.verify_email_view, name="verify_email"),
 ]

@@ -32,15 +32,15 @@ SESSION_DONE = "orgdesk_password_link_done"
 INVALID_STATUS = 404
 
 
-def _no_referrer(response: HttpResponse) -> HttpResponse:
+def no_referrer(response: HttpResponse) -> HttpResponse:
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
-def _invalid(request: HttpRequest) -> HttpResponse:
+def invalid_link(request: HttpRequest) -> HttpResponse:
     request.session.pop(SESSION_LINK, None)
     response = render(request, "customer/link_invalid.html", status=INVALID_STATUS)
-    return _no_referrer(response)
+    return no_referrer(response)
 
 
 @never_cache
@@ -51,18 +51,18 @@ def password_link_view(request: HttpRequest, uidb64: str, token: str) -> HttpRes
         # The emailed address: check, stash, redirect to the token-less address.
         purpose = request.GET.get("purpose", "")
         if request.method == "POST" or account_for_link(uidb64, purpose, token) is None:
-            return _invalid(request)
+            return invalid_link(request)
         request.session[SESSION_LINK] = {"uid": uidb64, "token": token, "purpose": purpose}
         url = reverse("customer:password_link", kwargs={"uidb64": uidb64, "token": SET_TOKEN})
-        return _no_referrer(HttpResponseRedirect(url))
+        return no_referrer(HttpResponseRedirect(url))
 
     stash: dict[str, Any] = request.session.get(SESSION_LINK) or {}
     if stash.get("uid") != uidb64 or stash.get("purpose") not in PURPOSES:
-        return _invalid(request)
+        return invalid_link(request)
     purpose, token = stash["purpose"], str(stash.get("token", ""))
     account = account_for_link(uidb64, purpose, token)
     if account is None:
-        return _invalid(request)
+        return invalid_link(request)
 
     form = SetPasswordForm(account, request.POST if request.method == "POST" else None)
     if form.is_valid():
@@ -75,7 +75,7 @@ def password_link_view(request: HttpRequest, uidb64: str, token: str) -> HttpRes
                 ip=client_ip(request),
             )
         except InvalidPasswordLink:
-            return _invalid(request)
+            return invalid_link(request)
         except ValidationError as exc:
             form.add_error("new_password2", exc)
         else:

@@ -5,13 +5,13 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
 from orgdesk.invitations.models import Invitation
 from orgdesk.invitations.tokens import invitation_link
+from orgdesk.notifications.delivery import deliver
 from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
 
 logger = logging.getLogger(__name__)
@@ -77,19 +77,6 @@ def render_invitation_email(
         subject = render_to_string("invitations/email/subject.txt", context)
         body = render_to_string("invitations/email/body.txt", context)
     return " ".join(subject.split()), body.strip() + "\n"
-
-
-def deliver(notification_id: int, subject: str, body: str, target: str) -> None:
-    """Send one email and note the outcome on its notification row (runs after commit)."""
-    try:
-        send_mail(subject, body, None, [target], fail_silently=False)
-    except Exception as exc:
-        logger.exception("invitation email %s failed", notification_id)
-        Notification.objects.filter(pk=notification_id).update(
-            status=Notification.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
-        )
-    else:
-        Notification.objects.filter(pk=notification_id).update(status=Notification.Status.SENT)
 
 
 def queue_invitation_email(

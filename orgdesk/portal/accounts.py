@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from orgdesk.access.protection import standing, standings
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.filters import (
     MIN_SUBSTRING,
@@ -24,7 +25,7 @@ from orgdesk.accounts.filters import (
 )
 from orgdesk.accounts.models import Account, Group
 from orgdesk.core.listing import BadCursor, Ordering, paginate
-from orgdesk.core.scoping import access_account, require, restrict
+from orgdesk.core.scoping import access_account, authority, require, restrict
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.listview import list_response, page_size, remember_view, saved_view_redirect
 from orgdesk.portal.shell import current_organization, preferences, shell_context
@@ -95,7 +96,7 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
         .order_by("organization__depth", "organization__name", "name")
         .values("pk")[:MAX_GROUP_CHOICES]
     ).select_related("organization")
-    filterset = AccountFilter(params, queryset=base, groups=groups)
+    filterset = AccountFilter(params, queryset=base, request=request, groups=groups)
     if filterset.is_valid():
         qs = filterset.qs
     else:
@@ -107,7 +108,7 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
             _("These filters were not valid and were ignored: %(names)s.")
             % {"names": ", ".join(labels)}
         )
-        filterset = AccountFilter(None, queryset=base, groups=groups)
+        filterset = AccountFilter(None, queryset=base, request=request, groups=groups)
     q = params.get("q", "")
     if len(q) > MAX_QUERY:
         problems.append(_("The search text is too long (at most 100 characters)."))
@@ -139,6 +140,7 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
         page = paginate(qs, ordering, size=size, keys=keys)
     prefetch_related_objects(page.rows, "identities")
     _label_rows(page.rows)
+    _row_permissions(request.user, page.rows, authority(request.user).permissions_in(organization))
 
     remembered = applied
     # A view with problems is shown (minus what was wrong) but not remembered.
@@ -194,6 +196,21 @@ def _label_rows(rows: list[Account]) -> None:
         name = {"name": account.get_full_name()}
         account.actions_label = actions_for % name
         account.clear_sessions_confirm = sign_out % name
+
+
+ROW_ACTIONS = frozenset({"accounts.edit", "accounts.set_password", "sessions.clear"})
+
+
+def _row_permissions(actor: Any, rows: list[Account], perms: frozenset[str]) -> None:
+    """What each row's menu offers: the permissions held here, less what the account's own
+    standing forbids (access/protection.py: one query for the page)."""
+    if not perms & ROW_ACTIONS:
+        for account in rows:
+            account.row_perms = perms
+        return
+    found = standings(actor, rows)
+    for account in rows:
+        account.row_perms = found[account.pk].allowed(perms)
 
 
 # ---- create ----------------------------------------------------------------------------------
@@ -308,9 +325,25 @@ def _send_set_password_link(request: HttpRequest, account: Account) -> None:
 
 
 class EditAccountForm(forms.ModelForm):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
     class Meta:
         model = Account
         fields = ["username", "email", "phone", "given_name", "family_name", "display_name"]
+
+    def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if reason_required:
+            self.fields["reason"].label = gettext_lazy("Reason for changing identifiers")
+            self.fields["reason"].help_text = gettext_lazy(
+                "This account holds an organization role: changing its username, email or "
+                "phone needs a reason, kept in its activity."
+            )
 
 
 @portal_login_required
@@ -318,17 +351,34 @@ def account_edit(request: HttpRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
     account = access_account(request.user, pk, "accounts.view")
     require(request.user, "accounts.edit", account.organization)
-    form = EditAccountForm(request.POST or None, instance=account)
+    found = standing(request.user, account)
+    if found.read_only:
+        raise PermissionDenied(found.message)
+    form = EditAccountForm(
+        request.POST or None, instance=account, reason_required=found.needs_reason
+    )
+    if found.sign_in_locked:
+        for name in ("username", "email", "phone"):
+            form.fields[name].disabled = True
+            form.fields[name].help_text = found.message
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            changed = form.changed_data
+            changed = [name for name in form.changed_data if name != "reason"]
             try:
                 account_actions.update_account(
                     actor=request.user,
-                    account=account,
+                    account=Account.objects.select_related("organization").get(pk=account.pk),
                     changes={name: form.cleaned_data[name] for name in changed},
+                    reason=form.cleaned_data["reason"],
                 )
+            except StepUpRequired:
+                messages.info(request, _("Confirm your identity, then save again."))
+                here = reverse("portal:account_edit", args=[organization.key, account.pk])
+                return redirect(f"{reverse('portal:step_up')}?{urlencode({'next': here})}")
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+                status = 403
             except ValidationError as exc:
                 _attach_errors(form, exc)
                 status = 400
@@ -362,7 +412,13 @@ def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
     account = access_account(request.user, pk, "accounts.view")
     require(request.user, "accounts.set_password", account.organization)
+    found = standing(request.user, account)
+    if found.read_only or found.sign_in_locked:
+        raise PermissionDenied(found.message)
     form = SetPasswordForm(request.POST or None)
+    if found.needs_reason:
+        form.fields["reason"].required = True
+        form.fields["reason"].label = _("Reason (required)")
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -373,7 +429,8 @@ def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            form.add_error("password", exc.messages)
+            field = "reason" if getattr(exc, "code", None) == "reason_required" else "password"
+            form.add_error(field, exc.messages)
             status = 400
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
@@ -405,6 +462,9 @@ def account_clear_sessions(request: HttpRequest, org: str, pk: str) -> HttpRespo
     except StepUpRequired:
         messages.info(request, _("Confirm your identity, then clear the sessions again."))
         return redirect(f"{reverse('portal:step_up')}?{urlencode({'next': listing})}")
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You may not do that."))
+        return redirect(listing)
     messages.success(
         request,
         ngettext(

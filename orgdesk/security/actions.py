@@ -9,8 +9,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from orgdesk.access.protection import require_manage, require_sign_in_change
+from orgdesk.accounts.identifiers import require_proven_email
 from orgdesk.activity.recorder import reason_metadata, record
 from orgdesk.core.scoping import require
+from orgdesk.notifications.delivery import deliver
 from orgdesk.security.models import Authenticator, CustomerSession, SecurityPolicy
 from orgdesk.security.stepup import require_recent_auth
 
@@ -22,6 +25,7 @@ OTP_TYPES = (Authenticator.Type.EMAIL_OTP, Authenticator.Type.SMS_OTP)
 def clear_sessions(*, actor: Any, account: Any, reason: str = "") -> int:
     """Sign the customer out everywhere; the account and its credentials stay as they are."""
     require(actor, "sessions.clear", account.organization)
+    require_manage(actor, account)
     require_recent_auth(actor)
     now = timezone.now()
     # Expired sessions are over already: only live ones are ended, and counted.
@@ -39,6 +43,7 @@ def remove_authenticator(*, actor: Any, authenticator: Authenticator, reason: st
     if actor is not None and actor.pk == account.pk:
         raise PermissionDenied(gettext("Manage your own sign-in methods on your security page."))
     require(actor, "authenticators.manage", account.organization)
+    require_sign_in_change(actor, account, reason)
     require_recent_auth(actor)
     meta = {
         "type": authenticator.type,
@@ -65,7 +70,7 @@ def update_security_policy(*, actor: Any, require_admin_mfa: bool | None = None)
 # ---- authenticators added on behalf of a customer ----------------------------------------------
 
 
-def _require_manage(actor: Any, account: Any) -> None:
+def _require_manage(actor: Any, account: Any, reason: str) -> None:
     if actor is not None and actor.pk == account.pk:
         raise PermissionDenied(gettext("Manage your own sign-in methods on your security page."))
     if account.organization is None:
@@ -73,6 +78,7 @@ def _require_manage(actor: Any, account: Any) -> None:
             raise PermissionDenied(gettext("Only brand admins manage brand admins."))
     else:
         require(actor, "authenticators.manage", account.organization)
+    require_sign_in_change(actor, account, reason)
 
 
 def _otp_identifier(kind: str, raw: str) -> str:
@@ -107,7 +113,7 @@ def add_otp_authenticator(
     to receive a customer's codes is as sensitive as removing one: it needs a recent sign-in."""
     if kind not in OTP_TYPES:
         raise ValueError(f"not a one-time-code authenticator type: {kind!r}")
-    _require_manage(actor, account)
+    _require_manage(actor, account, reason)
     require_recent_auth(actor)
     identifier = _otp_identifier(kind, identifier)
     # Lock the account: two identical requests cannot both pass the duplicate check.
@@ -138,18 +144,23 @@ def send_enrolment_link(*, actor: Any, account: Any, method: str, reason: str = 
     """Email the customer a one-time link to set up an authenticator app ("totp") or a passkey
     ("passkey") themselves (security/enrolment.py). Recorded as a Notification with its expiry;
     a newer link supersedes older ones. Raises ValidationError (no email, disabled account).
-    No recent sign-in is needed: the link goes to the customer's own address."""
+    No recent sign-in is needed for a customer's account: the link goes to the customer's own
+    address, and never to one an admin has just set (accounts/identifiers.py); an
+    administrator's account needs one, and a reason (access/protection.py)."""
     from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
     from orgdesk.security import enrolment
 
     if method not in enrolment.METHODS:
         raise ValidationError(gettext("Choose an authenticator app or a passkey."))
-    _require_manage(actor, account)
+    _require_manage(actor, account, reason)
+    if account.organization is not None and require_manage(actor, account).needs_reason:
+        require_recent_auth(actor)
     account = type(account).objects.select_for_update().get(pk=account.pk)
     if not account.email:
         raise ValidationError(gettext("This account has no email address to send the link to."))
     if not account.is_active:
         raise ValidationError(gettext("This account is disabled. Enable it before sending a link."))
+    require_proven_email(account)
     template = NotificationTemplate.objects.get(code=enrolment.TEMPLATE)
     now = timezone.now()
     notification = Notification.objects.create(
@@ -174,6 +185,6 @@ def send_enrolment_link(*, actor: Any, account: Any, method: str, reason: str = 
     # str.replace, not format(): a template body with other braces must not break sending.
     body = template.body.replace("{link}", address)
     transaction.on_commit(
-        lambda: enrolment.deliver(notification.pk, template.subject, body, notification.target)
+        lambda: deliver(notification.pk, template.subject, body, notification.target)
     )
     return notification

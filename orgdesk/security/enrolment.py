@@ -17,7 +17,6 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -78,19 +77,6 @@ def new_link(
     )
     path = reverse("customer:enrol_link", kwargs={"token": token})
     return link, f"{settings.ORGDESK_PUBLIC_URL}{path}"
-
-
-def deliver(notification_id: int, subject: str, body: str, target: str) -> None:
-    """Send the email (after commit) and note the outcome on the notification row."""
-    try:
-        send_mail(subject, body, None, [target], fail_silently=False)
-    except Exception as exc:
-        logger.exception("enrolment link email %s failed", notification_id)
-        Notification.objects.filter(pk=notification_id).update(
-            status=Notification.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
-        )
-    else:
-        Notification.objects.filter(pk=notification_id).update(status=Notification.Status.SENT)
 
 
 def usable(link: EnrolmentLink) -> bool:

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orgdesk.access.protection import require_manage
 from orgdesk.activity.recorder import reason_metadata, record
 from orgdesk.core.scoping import require
 from orgdesk.security.stepup import require_recent_auth
@@ -26,6 +27,7 @@ def verify_manually(
     require(actor, "identity.verify", account.organization)
     if actor is not None and actor.pk == account.pk:
         raise PermissionDenied(_("You cannot verify your own identity."))
+    require_manage(actor, account)
     if not applicable_policies(account.organization).filter(pk=policy.pk).exists():
         raise ValidationError(
             _("This verification policy does not apply to the account's organization.")

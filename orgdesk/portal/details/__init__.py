@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import Promise
 
+from orgdesk.access.protection import FREE, Standing, standing
 from orgdesk.core.listing import BadCursor, Ordering, Page, paginate
 from orgdesk.core.scoping import access_account, authority
 from orgdesk.portal.shell import current_organization, shell_context
@@ -44,7 +45,8 @@ class Detail:
     request: HttpRequest
     organization: Any
     account: Any
-    perms: frozenset[str]
+    perms: frozenset[str]  # held on the account's organization and usable on this account
+    standing: Standing = FREE  # read-only or locked sign-in, and why (access/protection.py)
 
     def can(self, permission: str) -> bool:
         return permission in self.perms
@@ -124,8 +126,9 @@ def detail_for(request: HttpRequest, org: str, pk: Any, permission: str) -> Deta
     account = access_account(request.user, pk, permission)
     if account.organization is None or not account.organization.path.startswith(organization.path):
         raise Http404("No such account.")
-    perms = authority(request.user).permissions_in(account.organization)
-    return Detail(request, organization, account, perms)
+    found = standing(request.user, account)
+    perms = found.allowed(authority(request.user).permissions_in(account.organization))
+    return Detail(request, organization, account, perms, found)
 
 
 def tabs() -> list[Tab]:

@@ -55,6 +55,10 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     built["can_manage"] = detail.can("authenticators.manage") and not own
     if built["can_manage"]:
         built["link_lifetime"] = link_lifetime()
+        account = detail.account
+        built["unproven_email"] = bool(account.email_set_by_admin_at and not account.email_verified)
+        for row in built["page"].rows:
+            row.reason_id = f"delete-authn-{row.pk}-reason"
     latest = (
         restrict(request.user, "authenticators.view", EnrolmentLink)
         .filter(account=detail.account)

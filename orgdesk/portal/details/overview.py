@@ -11,10 +11,11 @@ redirect, get).
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -99,6 +100,24 @@ class IdentifiersForm(VersionedForm):
         max_length=32,
         help_text=_("International format, such as +33612345678."),
     )
+
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if reason_required:
+            # An administrator's identifiers (access/protection.py): the reason is required.
+            field = self.fields["reason"]
+            field.required = True
+            field.label = _("Reason (required)")
+            field.help_text = _(
+                "This account holds an organization role: the reason is kept in its activity."
+            )
 
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data.get("phone", ""))
@@ -267,6 +286,9 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     account = detail.account
     bound = getattr(request, REQUEST_FORMS, {})
     can_edit = detail.can("accounts.edit")
+    # An administrator's identifiers are sign-in methods (access/protection.py).
+    edit_identifiers = can_edit and not detail.standing.sign_in_locked
+    needs_reason = detail.standing.needs_reason
     recent = None
     if detail.can("activity.view"):
         from orgdesk.activity.visible import recent as recent_events
@@ -281,8 +303,9 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
         )
     return {
         "can_edit": can_edit,
-        "identifiers_form": bound.get("identifiers") or IdentifiersForm(account=account)
-        if can_edit
+        "identifiers_form": bound.get("identifiers")
+        or IdentifiersForm(account=account, reason_required=needs_reason)
+        if edit_identifiers
         else None,
         "profile_form": bound.get("profile") or ProfileForm(account=account) if can_edit else None,
         "identifiers_open": "identifiers" in bound,
@@ -334,10 +357,13 @@ def _attach(form: forms.Form, exc: ValidationError) -> None:
 
 
 def _save(request: HttpRequest, org: str, pk: Any, key: str, form_class: Any) -> HttpResponse:
+    from orgdesk.security.stepup import StepUpRequired
+
     detail = detail_for(request, org, pk, "accounts.view")
     require(request.user, "accounts.edit", detail.account.organization)
     account = detail.account
-    form = form_class(request.POST, request.FILES, account=account)
+    extra = {"reason_required": detail.standing.needs_reason} if key == "identifiers" else {}
+    form = form_class(request.POST, request.FILES, account=account, **extra)
     if not form.is_valid():
         return _rerender(request, org, pk, {key: form}, 400)
     version = form.cleaned_data["version"]
@@ -355,7 +381,11 @@ def _save(request: HttpRequest, org: str, pk: Any, key: str, form_class: Any) ->
             check: Any = version
             if changes:
                 account = account_actions.update_account(
-                    actor=request.user, account=account, changes=changes, if_updated=check
+                    actor=request.user,
+                    account=account,
+                    changes=changes,
+                    if_updated=check,
+                    reason=form.cleaned_data.get("reason", ""),
                 )
                 check = None
             if remove:
@@ -366,6 +396,14 @@ def _save(request: HttpRequest, org: str, pk: Any, key: str, form_class: Any) ->
                 account = account_actions.set_picture(
                     actor=request.user, account=account, picture=picture, if_updated=check
                 )
+    except StepUpRequired:
+        # Nothing was written; the admin confirms their identity and sends the form again.
+        messages.info(request, gettext("Confirm your identity, then repeat the action."))
+        back = detail.tab_url(TAB_SLUG)
+        return redirect(f"{reverse('portal:step_up')}?{urlencode({'next': back})}")
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc) or gettext("You may not do that."))
+        return _rerender(request, org, pk, {key: form}, 403)
     except account_actions.AccountChanged as exc:
         # Show what the account holds now, with the reason nothing was saved.
         account.refresh_from_db()
@@ -492,7 +530,10 @@ def picture(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
         raise Http404("No picture.") from None
     response = FileResponse(handle, content_type=PICTURE_TYPES[suffix])
     response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, max-age=86400"
+    # A face is personal data: not kept in the browser's cache (on a shared computer, after
+    # sign-out) any more than the page showing it. security.middleware.NoStoreMiddleware
+    # says so for every portal response; said here too, so it holds wherever this is served.
+    response["Cache-Control"] = "no-store"
     return response
 
 
