@@ -63,7 +63,9 @@ def after_admin_change(*, actor: Any, account: Account, old: dict[str, str]) -> 
     """After saving an admin's change of identifiers (`old`: their values before): the notice
     to the old address and the verification link to the new one, each recorded."""
     changed = {name for name, value in old.items() if value != getattr(account, name)}
-    noticed = [name for name in ("email", "phone") if name in changed and old.get(name)]
+    # An email change is told to the old address; a phone change (or a phone added) to the
+    # email address on file, old or new.
+    noticed = [n for n in ("email", "phone") if n in changed and (n == "phone" or old.get(n))]
     notice_to = old.get("email") or account.email if noticed else ""
     if noticed and notice_to:
         lines = []
@@ -72,7 +74,7 @@ def after_admin_change(*, actor: Any, account: Account, old: dict[str, str]) -> 
             new = getattr(account, name) or _("(removed)")
             lines.append(
                 _("Your %(identifier)s was changed from %(old)s to %(new)s.")
-                % {"identifier": label, "old": old[name], "new": new}
+                % {"identifier": label, "old": old[name] or _("(none)"), "new": new}
             )
         notification = queue_email(
             account=account,
