@@ -66,10 +66,14 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     built = detail.page(grants(request, detail), ORDERING, tab="roles")
     auth = authority(request.user)
     own = _is_self(request, detail)
+    # An account holding more than the admin is read-only to them (access/protection.py).
+    locked = own or detail.standing.read_only
     for assignment in built["page"].rows:
-        assignment.revocable = not own and grantable(auth, assignment.role, assignment.organization)
+        assignment.revocable = not locked and grantable(
+            auth, assignment.role, assignment.organization
+        )
     built["own_account"] = own
-    if own:
+    if locked:
         return built
     organizations = list(
         assignable_organizations(request, detail).order_by("depth", "path")[
