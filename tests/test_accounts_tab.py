@@ -609,9 +609,11 @@ def test_id_group_and_role_filters(people, world, admin_client):
     assert shown(get(group=str(people.ops.pk), status="enabled")) == set()
     assert shown(get(role=str(people.assistant.pk))) == ids(people.carla)
     assert shown(get(role=str(OrgRole.objects.get(slug="admin").pk))) == ids(people.admin)
-    # cross holds Organization manager on Americas and lives in EMEA / Germany
+    # cross holds Organization manager on Americas and lives in EMEA / Germany: the Admin of
+    # EMEA may not see that grant, so the role filter does not find cross by it
+    # (tests/test_role_filter_scope.py)
     manager = OrgRole.objects.get(slug="organization-manager")
-    assert shown(get(role=str(manager.pk))) == ids(people.cross)
+    assert shown(get(role=str(manager.pk))) == set()
     # the group choices are the groups of this subtree only
     options = {
         o.attrs["value"]

@@ -416,8 +416,7 @@ def test_migrate_generate_createadmin_serve(tmp_path: Path, server: dict[str, An
     assert json.loads(body) == {"status": "ok", "database": "sqlite"}
     status, body = _get(f"{base}/")
     assert status == 200
-    assert re.search(rf"<dd>\s*{accounts_before}\s*</dd>", body), body
-    assert re.search(r"<dd>\s*9\s*</dd>", body)
+    assert "<dd>" not in body  # no store counts for anonymous visitors
 
     proc.terminate()
     assert proc.wait(timeout=20) == 0

@@ -21,6 +21,7 @@ from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts.models import Account, Group, GroupMembership
 from orgdesk.accounts.validation import normalize_phone
 from orgdesk.core.listing import Ordering, keys_of
+from orgdesk.core.scoping import authority, restrict
 
 MAX_TEXT = 100
 
@@ -241,6 +242,8 @@ class AccountFilter(django_filters.FilterSet):
         )
 
     def __init__(self, *args: Any, groups: QuerySet[Group] | None = None, **kwargs: Any) -> None:
+        # `request` (django-filter's own argument) names the actor: the group and role
+        # filters look only at what request.user may see. Without it they match nothing.
         super().__init__(*args, **kwargs)
         # The groups an admin may pick: given by the view (restricted, bounded).
         if groups is not None:
@@ -250,14 +253,38 @@ class AccountFilter(django_filters.FilterSet):
                 f"{g.name} · {g.organization.name}"
             )
 
+    @property
+    def actor(self) -> Any:
+        return getattr(self.request, "user", None)
+
     def filter_group(self, qs: QuerySet[Account], name: str, value: Group) -> QuerySet[Account]:
-        return qs.filter(
-            Exists(GroupMembership.objects.filter(account=OuterRef("pk"), group=value))
-        )
+        # The group itself is one the admin may see (the choices come restricted from the
+        # view). The memberships counted are those the Groups tab shows: groups.view on the
+        # member's organization (GroupMembership's tenant).
+        auth = authority(self.actor)
+        memberships = GroupMembership.objects.filter(account=OuterRef("pk"), group=value)
+        if not auth.is_brand:
+            seen = auth.paths_for("groups.view")
+            if not seen:
+                return qs.none()
+            listed = auth.paths_for("accounts.view")
+            if not all(any(path.startswith(s) for s in seen) for path in listed):
+                # Some accounts the admin may list are outside their groups.view: test each
+                # member's organization. Skipped otherwise (the queryset holds accounts.view
+                # accounts only, all of them then inside groups.view), as this reads each
+                # member's account row once more: twice the time for a group of thousands
+                # at 1M accounts.
+                memberships = restrict(self.actor, "groups.view", memberships)
+        return qs.filter(Exists(memberships))
 
     def filter_role(self, qs: QuerySet[Account], name: str, value: OrgRole) -> QuerySet[Account]:
-        # EXISTS, not a join: an account holding the role twice must not appear twice.
-        return qs.filter(Exists(RoleAssignment.objects.filter(account=OuterRef("pk"), role=value)))
+        # Only the grants the Roles tab shows: those on organizations where the admin holds
+        # roles.view. A grant elsewhere in the tree (the account may hold roles on a sibling
+        # branch, a cross-organization grant) must not make the account match, or the filter
+        # would tell what the admin cannot see. EXISTS, not a join: an account holding the
+        # role twice must not appear twice.
+        grants = restrict(self.actor, "roles.view", RoleAssignment).filter(role=value)
+        return qs.filter(Exists(grants.filter(account=OuterRef("pk"))))
 
     @property
     def active(self) -> dict[str, Any]:

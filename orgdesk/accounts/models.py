@@ -198,9 +198,19 @@ class Account(AbstractBaseUser, BaseModel):
         return self.is_active and self.is_superuser
 
     def clean(self) -> None:
-        from orgdesk.accounts.validation import clean_identifiers
+        from django.core.exceptions import ValidationError
 
-        clean_identifiers(self)
+        from orgdesk.accounts.validation import clean_account_text, clean_identifiers
+
+        # Both checks run, so every field's problem is shown at once.
+        errors: dict[str, Any] = {}
+        for check in (clean_account_text, clean_identifiers):
+            try:
+                check(self)
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.status == self.Status.DISABLED and self.disabled_at is None:

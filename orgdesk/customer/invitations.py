@@ -34,6 +34,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgdesk.accounts.models import Account
+from orgdesk.accounts.validation import hidden_character_errors
 from orgdesk.branding.models import BrandingPolicy, OrganizationBranding
 from orgdesk.customer.sessions import sign_in
 from orgdesk.invitations.actions import InvalidInvitation, accept_invitation, recently_accepted
@@ -144,11 +145,25 @@ def theme_css(request: HttpRequest) -> HttpResponse:
 # ---- registration ------------------------------------------------------------------------------
 
 
+def _refuse_hidden_characters(form: forms.Form, data: dict[str, Any]) -> None:
+    """Names with text-direction controls or other invisible characters: an error on the
+    field (Account.clean refuses them too, but its error would not say which field)."""
+    names = {name: data[name] for name in ("given_name", "family_name") if name in data}
+    errors = hidden_character_errors(names)
+    if errors:
+        form.add_error(None, errors)
+
+
 class NamesForm(forms.Form):
     """The names alone: what a passkey registration sends before the browser's ceremony."""
 
     given_name = forms.CharField(label=gettext_lazy("Given name"), max_length=150)
     family_name = forms.CharField(label=gettext_lazy("Family name"), max_length=150)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        _refuse_hidden_characters(self, data)
+        return data
 
 
 class RegisterForm(forms.Form):
@@ -182,6 +197,7 @@ class RegisterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        _refuse_hidden_characters(self, data)
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("The two passwords do not match."))

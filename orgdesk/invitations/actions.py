@@ -18,7 +18,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -31,6 +30,7 @@ from django.utils.translation import ngettext
 from orgdesk.access.actions import EscalationRefused, grant_role
 from orgdesk.access.models import OrgRole
 from orgdesk.accounts.models import Account, Group
+from orgdesk.accounts.validation import hidden_character_errors
 from orgdesk.activity.recorder import reason_metadata, record
 from orgdesk.core.scoping import authority, require, restrict
 from orgdesk.invitations.emails import invitation_language, queue_invitation_email
@@ -39,9 +39,11 @@ from orgdesk.invitations.tokens import hash_token, new_token, well_formed
 from orgdesk.notifications.models import Notification, NotificationTemplate
 from orgdesk.organizations.models import Organization
 from orgdesk.security.stepup import require_recent_auth
+from orgdesk.security.throttle import counters
 
 # Resending: at most once a minute per invitation (from its Last sent time), and at most
-# RESEND_PER_HOUR times an hour per invitation (a counter in the cache, like sign-in throttling).
+# RESEND_PER_HOUR times an hour per invitation (a counter every server process shares, like
+# sign-in throttling: Redis, or a database table without it).
 RESEND_COOLDOWN_SECONDS = 60
 RESEND_PER_HOUR = 5
 RESEND_WINDOW_SECONDS = 3600
@@ -265,7 +267,8 @@ def issue_invitation(
     """Create one invitation with options checked by invitation_options(), record
     `invitation.sent` and queue the email for after commit. Returns the invitation and its
     token (which is nowhere else: only its hash is stored). Raises ValidationError for the
-    row (see check_invitee; also for names longer than 150 characters)."""
+    row (see check_invitee; also for names longer than 150 characters or holding invisible
+    characters, by field)."""
     if options.organization.pk != organization.pk or options.actor_id != getattr(actor, "pk", None):
         raise ValueError("options were checked for another organization or actor")
     require(actor, "invitations.manage", organization)  # cached grants: no query
@@ -273,6 +276,10 @@ def issue_invitation(
     given_name, family_name = (given_name or "").strip(), (family_name or "").strip()
     if len(given_name) > 150 or len(family_name) > 150:
         raise ValidationError(_("A name has at most 150 characters."), code="invalid")
+    # The names fill in the registration form and the email: no text-direction tricks.
+    hidden = hidden_character_errors({"given_name": given_name, "family_name": family_name})
+    if hidden:
+        raise ValidationError(hidden)
     superseded = _supersede_outdated(actor, organization, email)
 
     token, token_hash = new_token()
@@ -361,12 +368,8 @@ def _resend_key(invitation: Invitation) -> str:
 
 
 def _count_resend(key: str) -> None:
-    # add() starts the window at the first resend; incr() keeps its expiry.
-    if not cache.add(key, 1, RESEND_WINDOW_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, RESEND_WINDOW_SECONDS)
+    # One atomic increment; the window starts at the first resend.
+    counters().hit([key], RESEND_WINDOW_SECONDS)
 
 
 def _check_resend_rate(invitation: Invitation, now: dt.datetime) -> None:
@@ -382,7 +385,8 @@ def _check_resend_rate(invitation: Invitation, now: dt.datetime) -> None:
             % {"seconds": wait},
             wait,
         )
-    if (cache.get(_resend_key(invitation)) or 0) >= RESEND_PER_HOUR:
+    key = _resend_key(invitation)
+    if counters().get([key]).get(key, 0) >= RESEND_PER_HOUR:
         raise ResendLimited(
             ngettext(
                 "This invitation was resent %(count)d time in the last hour. Try again later.",

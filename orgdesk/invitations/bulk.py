@@ -66,6 +66,7 @@ from django_tasks import task
 
 from orgdesk.access.models import OrgRole
 from orgdesk.accounts.models import Account, Group
+from orgdesk.accounts.validation import hidden_character_errors
 from orgdesk.activity.events import category_of
 from orgdesk.activity.models import Event
 from orgdesk.activity.recorder import record
@@ -304,6 +305,10 @@ def preview_bulk_invite(
                     first_row[key] = raw.number
             if len(raw.given_name) > 150 or len(raw.family_name) > 150:
                 errors.append(_("A name has at most 150 characters."))
+            if hidden_character_errors(
+                {"given_name": raw.given_name, "family_name": raw.family_name}
+            ):
+                errors.append(_("A name holds invisible characters, such as text-direction marks."))
             groups, group_errors = catalogue.resolve_groups(raw.groups)
             roles, role_errors = catalogue.resolve_roles(raw.roles)
             errors += group_errors + role_errors

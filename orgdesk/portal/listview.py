@@ -75,10 +75,21 @@ def list_response(
         # The address bar shows the canonical view, not every empty form field.
         cursor = request.GET.get("cursor") if has_rows and request.GET.get("cursor") else None
         canonical = page_url(cursor) if cursor else (f"{here}?{view_query}" if view_query else here)
-        current = request.htmx.current_url_abs_path or ""
+        current = _current_path(request)
         response["HX-Replace-Url" if current == canonical else "HX-Push-Url"] = canonical
     else:
         response = render(request, page_template, context)
     # Fragment and page share a URL: caches (and the back button) must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _current_path(request: HttpRequest) -> str:
+    """The path (and query) of the page htmx sent the request from, or "" when unknown.
+
+    HX-Current-URL is whatever the client sent: a value urlsplit cannot read (`http://[bad`
+    raises ValueError) or one of another site means only that the address is not this one."""
+    try:
+        return request.htmx.current_url_abs_path or ""
+    except ValueError:
+        return ""

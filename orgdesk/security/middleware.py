@@ -1,4 +1,5 @@
-"""Admin session rules applied to every request of a signed-in actor."""
+"""Admin session rules applied to every request of a signed-in actor, and the cache rule of
+the signed-in pages."""
 
 import datetime as dt
 import time
@@ -78,3 +79,35 @@ class AdminSessionMiddleware:
         if match.view_name in MFA_SETUP_ALLOWED:
             return False
         return SecurityPolicy.current().require_admin_mfa and not has_second_factor(user)
+
+
+# Pages of people signed in (admins in the portal, customers on their account page) or on their
+# way to be (invitation and password links): personal data, never to be kept by a browser or a
+# proxy, nor shown again from the history once the session has ended.
+NO_STORE_PREFIXES = ("/portal/", "/account/", "/invite/")
+# Responses under those prefixes that are assets, the same for everyone: the invitation page's
+# branding stylesheet (colours from its query string; it says "public, max-age=86400").
+CACHEABLE_VIEWS = frozenset({"invite:theme"})
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response of the portal and of the customer pages,
+    whatever the view set (redirects, errors, downloads and profile pictures included).
+
+    Static files never get here: WhiteNoise, earlier in MIDDLEWARE, answers them itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path_info.startswith(NO_STORE_PREFIXES):
+            return response
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.view_name in CACHEABLE_VIEWS:
+            return response
+        # Replaced, not patched: "private, max-age=86400" plus no-store would still be read as
+        # a lifetime by some caches. never_cache's own value already says no-store: kept.
+        if "no-store" not in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "no-store"
+        return response

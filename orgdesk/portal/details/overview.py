@@ -531,9 +531,10 @@ def picture(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
     response = FileResponse(handle, content_type=PICTURE_TYPES[suffix])
     response["Content-Disposition"] = "inline"
     # A face is personal data: not kept in the browser's cache (on a shared computer, after
-    # sign-out) any more than the page showing it. security.middleware.NoStoreMiddleware
-    # says so for every portal response; said here too, so it holds wherever this is served.
-    response["Cache-Control"] = "no-store"
+    # sign-out) any more than the page showing it; "private, no-cache" would still store it.
+    # security.middleware.NoStoreMiddleware says no-store for every portal response; said
+    # here too, so it holds wherever this view is mounted.
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
