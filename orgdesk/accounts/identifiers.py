@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from orgdesk.accounts.models import Account
@@ -68,14 +68,8 @@ def after_admin_change(*, actor: Any, account: Account, old: dict[str, str]) -> 
     noticed = [n for n in ("email", "phone") if n in changed and (n == "phone" or old.get(n))]
     notice_to = old.get("email") or account.email if noticed else ""
     if noticed and notice_to:
-        lines = []
-        for name in noticed:
-            label = _("email address") if name == "email" else _("phone number")
-            new = getattr(account, name) or _("(removed)")
-            lines.append(
-                _("Your %(identifier)s was changed from %(old)s to %(new)s.")
-                % {"identifier": label, "old": old[name] or _("(none)"), "new": new}
-            )
+        with translation.override(_customer_language(account.locale)):
+            lines = _change_lines(account, old, noticed)
         notification = queue_email(
             account=account,
             template_code=NOTICE_TEMPLATE,
@@ -90,6 +84,28 @@ def after_admin_change(*, actor: Any, account: Account, old: dict[str, str]) -> 
         )
     if "email" in changed and account.email:
         send_verification(actor=actor, account=account)
+
+
+def _customer_language(locale: str) -> str:
+    try:
+        return translation.get_supported_language_variant(locale or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def _change_lines(account: Account, old: dict[str, str], names: list[str]) -> list[str]:
+    lines = []
+    for name in names:
+        label = _("email address") if name == "email" else _("phone number")
+        lines.append(
+            _("Your %(identifier)s was changed from %(old)s to %(new)s.")
+            % {
+                "identifier": label,
+                "old": old[name] or _("(none)"),
+                "new": getattr(account, name) or _("(removed)"),
+            }
+        )
+    return lines
 
 
 def send_verification(*, actor: Any, account: Account) -> Any:
