@@ -177,7 +177,20 @@ def cmd_policy(args: argparse.Namespace) -> None:
     print(f"require_admin_mfa: {'on' if policy.require_admin_mfa else 'off'}")
 
 
+def _run_system_checks() -> None:
+    """Refuse to start on a configuration Django's system checks call an error (e.g.
+    security.E001: a per-process cache in production), as `manage runserver` would."""
+    from django.core import checks
+
+    errors = [m for m in checks.run_checks() if m.is_serious() and not m.is_silenced()]
+    if errors:
+        raise CliError(
+            "; ".join(f"{m.id}: {m.msg}" + (f" ({m.hint})" if m.hint else "") for m in errors)
+        )
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
+    _run_system_checks()
     _check_database()
     from orgdesk.server import serve
 
@@ -213,6 +226,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from orgdesk.demo import run_demo
 
+    _run_system_checks()
     _check_database()
     run_demo(host=args.host, port=args.port, accounts=args.accounts, serve=not args.no_serve)
 

@@ -135,7 +135,17 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis (the demo, development) a table every server process shares: a per-process
+    # cache would give each gunicorn worker its own rate limits. `orgdesk migrate` creates it
+    # (security migration 0004); production refuses a per-process cache (security.E001).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "orgdesk_cache",
+            "KEY_PREFIX": os.environ.get("ORGDESK_CACHE_PREFIX", "orgdesk"),
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
 
 TASKS = {
     "default": {

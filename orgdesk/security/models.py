@@ -139,3 +139,16 @@ class EnrolmentLink(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.method} link for {self.account_id}"
+
+
+class ThrottleCounter(models.Model):
+    """A rate-limit counter (sign-in failures, invitation resends) when no Redis is configured:
+    one row per key, counted by a single atomic upsert (security/throttle.py), so every server
+    process sees and adds to the same number. The window starts at the first hit."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.FloatField(db_index=True)  # Unix time: compared in SQL, any backend
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
