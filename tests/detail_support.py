@@ -40,6 +40,18 @@ def action_url(name: str, organization: Any, account: Any, *extra: Any) -> str:
     return reverse(f"portal:{name}", args=[organization.key, account.pk, *extra])
 
 
+def identifiers(account: Any, **changes: str) -> dict[str, str]:
+    """The Overview identifiers form of `account` as read, with `changes`."""
+    data = {
+        "version": account.updated.isoformat(),
+        "username": account.username,
+        "email": account.email,
+        "phone": account.phone,
+    }
+    data.update(changes)
+    return data
+
+
 def client_for(account: Any, *, auth_age_seconds: float = 0) -> Client:
     client = Client()
     portal_login(client, account, auth_age_seconds=auth_age_seconds)

@@ -24,7 +24,7 @@ from orgdesk.activity.recorder import record
 from orgdesk.activity.visible import PUBLIC_FIELDS
 from orgdesk.notifications.models import Notification
 from orgdesk.security.models import CustomerSession
-from tests.detail_support import action_url, client_for, tab_url
+from tests.detail_support import action_url, client_for, identifiers, tab_url
 
 pytestmark = pytest.mark.django_db
 
@@ -82,17 +82,6 @@ def fresh(account: Account) -> Account:
 
 def events(account: Account, event_type: str) -> list[Event]:
     return list(Event.objects.filter(account=account, type=event_type).order_by("id"))
-
-
-def identifiers(account: Account, **changes: str) -> dict[str, str]:
-    data = {
-        "version": account.updated.isoformat(),
-        "username": account.username,
-        "email": account.email,
-        "phone": account.phone,
-    }
-    data.update(changes)
-    return data
 
 
 def profile(account: Account, **changes: Any) -> dict[str, Any]:

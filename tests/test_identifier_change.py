@@ -5,16 +5,12 @@ the new address before the customer confirms it; then it does. And the screens o
 that is read-only to the admin, the cross-branch case included.
 """
 
-import email
-import email.policy
 import re
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.messages import get_messages
 from django.test import Client
 
@@ -27,6 +23,8 @@ from orgdesk.core.testing.auth import portal_login
 from orgdesk.notifications.models import Notification
 from orgdesk.organizations.actions import create_organization
 from tests.detail_support import action_url, tab_url
+from tests.detail_support import identifiers as _identifiers
+from tests.smtp_support import Sink, smtp_sink
 
 pytestmark = pytest.mark.django_db
 
@@ -35,50 +33,10 @@ OLD = "carla.customer@old-mail.test"
 NEW = "carla@new-mail.test"
 
 
-class Sink:
-    """aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[str]:
-        return [m.get_content() for m in self.messages if address in m["To"]]
-
-    def wait(self, count: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.messages) >= count, self.messages
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def sink(settings: Any) -> Iterator[Sink]:
-    handler = Sink()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    settings.ORGDESK_PUBLIC_URL = "http://testserver"
-    try:
+    with smtp_sink(settings, "http://testserver") as handler:
         yield handler
-    finally:
-        controller.stop()
 
 
 def _account(org: Any, address: str, slug: str | None = None, where: Any = None) -> Account:
@@ -120,15 +78,8 @@ def client_for(account: Account) -> Client:
 
 
 def identifiers(account: Account, **changes: str) -> dict[str, str]:
-    account = Account.objects.get(pk=account.pk)
-    data = {
-        "version": account.updated.isoformat(),
-        "username": account.username,
-        "email": account.email,
-        "phone": account.phone,
-    }
-    data.update(changes)
-    return data
+    """The Overview identifiers form for the account as it is now in the database."""
+    return _identifiers(Account.objects.get(pk=account.pk), **changes)
 
 
 def messages_of(response: Any) -> list[str]:

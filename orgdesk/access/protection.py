@@ -29,6 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 
 from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.access.permissions import VIEW_ONLY
 from orgdesk.core.scoping import authority
 from orgdesk.organizations.models import Organization
 
@@ -36,20 +37,8 @@ from orgdesk.organizations.models import Organization
 # admin, so only its holders may change how another administrator signs in.
 ADMIN_LEVEL = "roles.assign"
 
-# What an admin may still do on an account that is read-only to them.
-READ_ONLY_KEEPS = frozenset(
-    {
-        "accounts.view",
-        "sessions.view",
-        "authenticators.view",
-        "activity.view",
-        "notifications.view",
-        "groups.view",
-        "roles.view",
-        "consents.view",
-        "invitations.view",
-    }
-)
+# What an admin may still do on an account that is read-only to them: look.
+READ_ONLY_KEEPS = VIEW_ONLY
 # Permissions that change how an account signs in (rule 2). Editing identifiers is part of
 # accounts.edit, which also covers the profile: the identifiers form asks `sign_in_locked`.
 SIGN_IN_PERMISSIONS = frozenset(

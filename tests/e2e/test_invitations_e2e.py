@@ -3,16 +3,11 @@ address through the portal, the message is read from an SMTP sink (aiosmtpd on a
 port), the invitee follows its link in another browser and registers.
 """
 
-import email
-import email.policy
 import re
-import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import transaction
 from playwright.sync_api import Browser, Page, expect
 
@@ -22,6 +17,8 @@ from orgdesk.accounts.actions import create_account
 from orgdesk.accounts.models import Account, Group, GroupMembership
 from orgdesk.invitations.models import Invitation
 from orgdesk.organizations.actions import create_organization
+from tests.smtp_support import Sink
+from tests.smtp_support import smtp_sink as start_sink
 
 pytestmark = pytest.mark.e2e
 
@@ -31,54 +28,11 @@ INVITEE = "iris.invitee@example.test"
 INVITEE_PASSWORD = "a long and fresh passphrase 7"
 
 
-class Sink:
-    """aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 Message accepted"
-
-    def wait_for(self, to: str, timeout: float = 10.0) -> email.message.EmailMessage:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for message in self.messages:
-                if to in message["To"]:
-                    return message
-            time.sleep(0.05)
-        raise AssertionError(f"no message to {to} within {timeout} s: {self.messages}")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_sink(settings: Any, live_server: Any) -> Iterator[Sink]:
     """An SMTP server on 127.0.0.1, and the live server sending its email there."""
-    sink = Sink()
-    port = _free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    settings.ORGDESK_PUBLIC_URL = live_server.url  # links in email lead to this server
-    try:
+    with start_sink(settings, live_server.url) as sink:  # links in email lead to this server
         yield sink
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
