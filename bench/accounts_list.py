@@ -36,9 +36,9 @@ from orgdesk.access.models import OrgRole  # noqa: E402
 from orgdesk.accounts.actions import create_account  # noqa: E402
 from orgdesk.accounts.models import Account, Group  # noqa: E402
 from orgdesk.core.runtime import settle_after_startup  # noqa: E402
-from orgdesk.core.testing.auth import portal_login  # noqa: E402
 from orgdesk.organizations.actions import create_organization, move_organization  # noqa: E402
 from orgdesk.organizations.models import Organization  # noqa: E402
+from orgdesk.testing.auth import portal_login  # noqa: E402
 
 BENCH_REGION = "Benchmark region"
 ADMIN_EMAIL = "bench.admin@bench.example"
@@ -216,8 +216,8 @@ def main() -> None:
         prefix_htmx.extend(timed(admin_client, url, query, htmx=True) for _ in range(args.runs))
 
     # page 1 vs page 100 (25 rows a page), walking the real next-page cursors
+    from orgdesk.access.scoping import restrict
     from orgdesk.core.listing import Ordering, paginate
-    from orgdesk.core.scoping import restrict
 
     qs = restrict(admin, "accounts.view", Account.objects.select_related("organization")).filter(
         organization__in=region.subtree().values("id")

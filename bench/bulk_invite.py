@@ -112,11 +112,11 @@ def child(rows: int, email: str) -> None:
     from orgdesk.access.models import OrgRole
     from orgdesk.accounts.actions import create_account
     from orgdesk.accounts.models import Group
-    from orgdesk.core.testing.auth import portal_login
     from orgdesk.invitations import bulk
     from orgdesk.invitations.models import ImportJob, ImportRow, Invitation
     from orgdesk.notifications.models import Notification
     from orgdesk.organizations.actions import create_organization
+    from orgdesk.testing.auth import portal_login
 
     settings.EMAIL_BACKEND = BACKENDS[email][0]
     root = create_organization(actor=None, name="Bench Corp")

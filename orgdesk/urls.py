@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
 
-from orgdesk.core import views as core_views
+from orgdesk import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),

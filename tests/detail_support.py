@@ -1,6 +1,6 @@
 """Shared fixtures for the Account details page tests (tests/test_detail_*.py).
 
-`world` is core.testing.world's two trees; `admin_client` is signed in as the Admin of
+`world` is orgdesk.testing.world's two trees; `admin_client` is signed in as the Admin of
 Acme / EMEA with a fresh sign-in (step-up satisfied). `tab_url` builds a tab's address.
 """
 
@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from orgdesk.core.testing.auth import portal_login
-from orgdesk.core.testing.world import World, build_world
-from orgdesk.core.testing.world import role as builtin_role
+from orgdesk.testing.auth import portal_login
+from orgdesk.testing.world import World, build_world
+from orgdesk.testing.world import role as builtin_role
 
 TAB_SLUGS = [
     "overview",

@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.db import connection
 
+from orgdesk.access.scoping import restrict
 from orgdesk.accounts.filters import SearchText, parse_search, search, search_keys
 from orgdesk.accounts.models import Account
 from orgdesk.core.listing import Ordering, paginate
-from orgdesk.core.scoping import restrict
 from orgdesk.organizations.models import Organization
 from tests.factories import make_account
 from tests.test_accounts_tab import DASH, accounts_url, pager_link, problems, results, rows

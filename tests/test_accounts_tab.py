@@ -27,11 +27,11 @@ from orgdesk.access.actions import grant_role
 from orgdesk.access.models import OrgRole
 from orgdesk.accounts.models import Account, ExternalIdentity, Group, GroupMembership
 from orgdesk.activity.models import Event
-from orgdesk.core.testing.auth import portal_login
-from orgdesk.core.testing.world import build_world
 from orgdesk.notifications.models import Notification
 from orgdesk.portal.models import AdminPreference
 from orgdesk.security.models import Authenticator, CustomerSession
+from orgdesk.testing.auth import portal_login
+from orgdesk.testing.world import build_world
 from tests.factories import make_account, make_org
 
 pytestmark = pytest.mark.django_db

@@ -1,14 +1,14 @@
 """Every action and portal view on tenant data, against another organization (404) and
-without the permission (403). Cases live in orgdesk/core/testing/battery.py."""
+without the permission (403). Cases live in orgdesk/testing/battery.py."""
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from orgdesk.access.permissions import BUILTIN_ROLES
-from orgdesk.core.testing.auth import portal_login
-from orgdesk.core.testing.battery import ACTION_CASES, VIEW_CASES, fresh
-from orgdesk.core.testing.world import build_world
+from orgdesk.testing.auth import portal_login
+from orgdesk.testing.battery import ACTION_CASES, VIEW_CASES, fresh
+from orgdesk.testing.world import build_world
 
 pytestmark = pytest.mark.django_db
 

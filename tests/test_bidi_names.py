@@ -24,10 +24,10 @@ from orgdesk.accounts.validation import (
     BIDI_CONTROLS,
     hidden_character_errors,
 )
-from orgdesk.core.testing.world import World
 from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations import bulk
 from orgdesk.invitations.models import ImportRow, Invitation
+from orgdesk.testing.world import World
 from tests.detail_support import action_url
 from tests.test_invitations import make_invitation
 

@@ -3,7 +3,7 @@ confirming and the background job (invitations, emails, events, row statuses), t
 fragment, the results download (formula escaping), permissions and other organizations, and a
 job killed with SIGKILL in a child process then resumed without duplicates or lost rows.
 
-`world` (orgdesk/core/testing/world.py): admin = Admin on Acme / EMEA (account in France);
+`world` (orgdesk/testing/world.py): admin = Admin on Acme / EMEA (account in France);
 viewer = accounts.view only on EMEA; cross = Organization manager on Acme / Americas.
 """
 
@@ -376,7 +376,7 @@ def test_too_large_files(admin_client: Client, world: Any) -> None:
 
 def test_upload_checks_csrf(world: Any) -> None:
     # The upload view reads the body itself (after checking its size), then checks CSRF.
-    from orgdesk.core.testing.auth import portal_login
+    from orgdesk.testing.auth import portal_login
 
     client = Client(enforce_csrf_checks=True)
     portal_login(client, world.admin)
@@ -988,7 +988,7 @@ def test_killed_job_resumes_without_duplicates_or_lost_rows(
 ) -> None:
     """Killed at three points, then resumed by the admin's Resume or by the next worker
     start on its own (it queues stalled jobs again)."""
-    from orgdesk.core.testing.world import build_world
+    from orgdesk.testing.world import build_world
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     world = build_world()

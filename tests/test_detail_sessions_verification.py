@@ -14,9 +14,9 @@ from orgdesk.access.actions import grant_role
 from orgdesk.access.models import OrgRole
 from orgdesk.accounts.models import Account
 from orgdesk.activity.models import Event
-from orgdesk.core.testing.battery import fresh
 from orgdesk.security.devices import describe_device
 from orgdesk.security.models import Authenticator, CustomerSession
+from orgdesk.testing.battery import fresh
 from orgdesk.verification.actions import verify_manually
 from orgdesk.verification.models import VerificationPolicy, VerificationResult
 from orgdesk.verification.selectors import applicable_policies

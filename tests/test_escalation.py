@@ -11,11 +11,11 @@ from orgdesk.access.actions import EscalationRefused, GrantError, grant_role, re
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts.actions import disable_account, enable_account, set_password
 from orgdesk.activity.models import Event
-from orgdesk.core.testing.battery import fresh
-from orgdesk.core.testing.world import build_world, role
 from orgdesk.security.actions import clear_sessions, remove_authenticator
 from orgdesk.security.models import Authenticator, CustomerSession
 from orgdesk.security.stepup import StepUpRequired
+from orgdesk.testing.battery import fresh
+from orgdesk.testing.world import build_world, role
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from orgdesk.core import views as core_views
-from orgdesk.core.testing.auth import portal_login
-from orgdesk.core.testing.world import World
+from orgdesk import views as core_views
+from orgdesk.testing.auth import portal_login
+from orgdesk.testing.world import World
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from orgdesk.core.testing.world import World
 from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations import bulk
+from orgdesk.testing.world import World
 from tests.detail_support import tab_url
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,9 @@ from orgdesk.access.models import OrgRole
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.models import Account
 from orgdesk.activity.models import Event
-from orgdesk.core.testing.auth import portal_login
 from orgdesk.notifications.models import Notification
 from orgdesk.organizations.actions import create_organization
+from orgdesk.testing.auth import portal_login
 from tests.detail_support import action_url, tab_url
 from tests.detail_support import identifiers as _identifiers
 from tests.smtp_support import Sink, smtp_sink
@@ -171,7 +171,7 @@ def test_email_change_then_reset_never_reaches_the_new_address_unverified(
 def test_an_admin_cannot_mark_a_new_address_verified(store):
     from django.core.exceptions import PermissionDenied
 
-    from orgdesk.core.testing.battery import fresh
+    from orgdesk.testing.battery import fresh
 
     with pytest.raises(PermissionDenied):
         account_actions.update_account(
@@ -184,7 +184,7 @@ def test_an_admin_cannot_mark_a_new_address_verified(store):
 def test_a_phone_change_is_noticed_at_the_email_address(
     store, sink, django_capture_on_commit_callbacks
 ):
-    from orgdesk.core.testing.battery import fresh
+    from orgdesk.testing.battery import fresh
 
     customer = store["customer"]
     with django_capture_on_commit_callbacks(execute=True):

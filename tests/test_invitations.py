@@ -3,7 +3,7 @@ permissions, other organizations), inviting (email, notification, event, refusal
 lifecycle (expiry, single use, resend, delete, unknown tokens) and acceptance (account, groups,
 roles, event, one account for two submissions).
 
-`world` (orgdesk/core/testing/world.py): admin = Admin on Acme / EMEA (account in France),
+`world` (orgdesk/testing/world.py): admin = Admin on Acme / EMEA (account in France),
 viewer = accounts.view only on EMEA, cross = Organization manager on Acme / Americas.
 """
 
@@ -846,7 +846,7 @@ def test_address_taken_before_acceptance(world: Any) -> None:
 def test_concurrent_acceptance_creates_one_account() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("row locks: SQLite serializes writers by itself (BEGIN IMMEDIATE)")
-    from orgdesk.core.testing.world import build_world
+    from orgdesk.testing.world import build_world
 
     world = build_world()
     _invitation, token = make_invitation(world.emea, "both.tabs@example.test")

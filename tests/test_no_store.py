@@ -17,10 +17,10 @@ from PIL import Image
 
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.pictures import process_upload
-from orgdesk.core.testing.world import World
 from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations import bulk
 from orgdesk.security.middleware import NO_STORE_PREFIXES
+from orgdesk.testing.world import World
 from tests.detail_support import TAB_SLUGS, action_url, tab_url
 from tests.test_invitations import make_invitation, register
 

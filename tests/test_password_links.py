@@ -25,9 +25,9 @@ from orgdesk.accounts.passwords import (
     send_password_link,
 )
 from orgdesk.activity.models import Event
-from orgdesk.core.testing.world import build_world
 from orgdesk.notifications.models import Notification, NotificationTemplate
 from orgdesk.security.models import CustomerSession
+from orgdesk.testing.world import build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +189,7 @@ def test_permissions(world, actor, customer, purpose, error, django_capture_on_c
 
 def test_recovery_assistant_may_reset_but_not_send_set_password_links(world, send):
     from orgdesk.access.actions import grant_role
-    from orgdesk.core.testing.world import role
+    from orgdesk.testing.world import role
 
     helper = create_account(
         actor=None, organization=world.france, email="helper@acme.test", password=NEW_PASSWORD

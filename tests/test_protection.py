@@ -22,11 +22,11 @@ from orgdesk.access.protection import EscalationRefused, standing
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.models import Account, Group
 from orgdesk.activity.models import Event
-from orgdesk.core.testing.battery import fresh
 from orgdesk.organizations.actions import create_organization
 from orgdesk.security import actions as security_actions
 from orgdesk.security.models import Authenticator, CustomerSession
 from orgdesk.security.stepup import StepUpRequired
+from orgdesk.testing.battery import fresh
 from orgdesk.verification.models import VerificationPolicy
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,7 @@ from orgdesk.access.actions import grant_role
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts.filters import AccountFilter
 from orgdesk.accounts.models import Account, Group, GroupMembership
-from orgdesk.core.testing.auth import portal_login
+from orgdesk.testing.auth import portal_login
 from tests.factories import make_account, make_org
 
 pytestmark = pytest.mark.django_db

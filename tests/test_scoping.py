@@ -10,17 +10,17 @@ from hypothesis import strategies as st
 
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.permissions import ALL, CATALOGUE
-from orgdesk.accounts.models import Account
-from orgdesk.core.scoping import (
+from orgdesk.access.scoping import (
     access_account,
     access_authenticator,
     authority,
     forget_authority,
     restrict,
 )
-from orgdesk.core.testing.world import build_world
+from orgdesk.accounts.models import Account
 from orgdesk.organizations.models import Organization
 from orgdesk.security.models import Authenticator
+from orgdesk.testing.world import build_world
 from tests.factories import make_account, make_org
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from orgdesk.access.protection import (
     require_manage,
     require_not_last_admin,
 )
+from orgdesk.access.scoping import authority, forget_authority, require
 from orgdesk.activity.recorder import record
-from orgdesk.core.scoping import authority, forget_authority, require
 from orgdesk.organizations.models import Organization
 from orgdesk.security.stepup import require_recent_auth
 

@@ -36,7 +36,7 @@ class RoleAssignment(models.Model):
     The account may live in another organization of the same tree: a cross-organization grant.
     """
 
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "organization"
 
     id = models.BigAutoField(primary_key=True)

@@ -30,7 +30,7 @@ from django.utils.translation import gettext
 
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.permissions import VIEW_ONLY
-from orgdesk.core.scoping import authority
+from orgdesk.access.scoping import authority
 from orgdesk.organizations.models import Organization
 
 # The permission that makes a role an administrator's: whoever holds it can make anyone an

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgdesk.access.protection import require_manage, require_not_last_admin, require_sign_in_change
+from orgdesk.access.scoping import require
 from orgdesk.accounts import identifiers
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import reason_metadata, record
-from orgdesk.core.scoping import require
 from orgdesk.organizations.models import Organization
 from orgdesk.security.stepup import require_recent_auth
 

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.access.scoping import authority, restrict
 from orgdesk.accounts.models import Account, Group, GroupMembership
 from orgdesk.accounts.validation import normalize_phone
 from orgdesk.core.listing import Ordering, keys_of
-from orgdesk.core.scoping import authority, restrict
 
 MAX_TEXT = 100
 

@@ -3,12 +3,14 @@
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orgdesk.accounts.validation import clean_account_text, clean_identifiers
 from orgdesk.core.models import BaseModel
 
 NOT_BLANK = {"email": ~Q(email=""), "username": ~Q(username=""), "phone": ~Q(phone="")}
@@ -46,7 +48,7 @@ class Account(AbstractBaseUser, BaseModel):
     constraints make username, email and phone unique case-insensitively within it.
     """
 
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "organization"
 
     class Status(models.TextChoices):
@@ -198,10 +200,6 @@ class Account(AbstractBaseUser, BaseModel):
         return self.is_active and self.is_superuser
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from orgdesk.accounts.validation import clean_account_text, clean_identifiers
-
         # Both checks run, so every field's problem is shown at once.
         errors: dict[str, Any] = {}
         for check in (clean_account_text, clean_identifiers):
@@ -225,7 +223,7 @@ class Account(AbstractBaseUser, BaseModel):
 class ExternalIdentity(BaseModel):
     """A social or enterprise identity linked to an account."""
 
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "account__organization"
 
     class Kind(models.TextChoices):
@@ -273,7 +271,7 @@ class ExternalIdentity(BaseModel):
 
 
 class Group(BaseModel):
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "organization"
 
     organization = models.ForeignKey(
@@ -293,7 +291,7 @@ class Group(BaseModel):
 
 
 class GroupMembership(models.Model):
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "account__organization"
 
     id = models.BigAutoField(primary_key=True)

@@ -26,9 +26,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from orgdesk.access.scoping import require
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import record
-from orgdesk.core.scoping import require
 from orgdesk.notifications.delivery import deliver
 from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
 

@@ -60,13 +60,14 @@ def clean_identifiers(account: Any) -> None:
 
 
 def identifier_conflicts(account: Any) -> dict[str, list[str]]:
-    """Identifiers already taken in the account's identity store (the constraint's twin)."""
-    from orgdesk.accounts.models import Account
-
+    """Identifiers already taken in the account's identity store (the constraint's twin).
+    The account's own class is asked, so this module needs no import of the model (which
+    imports it)."""
+    accounts = type(account)._default_manager
     out: dict[str, list[str]] = {}
     store = account.organization.identity_store_id if account.organization_id else None
     scope = (
-        Account.objects.filter(store=store) if store else Account.objects.filter(store__isnull=True)
+        accounts.filter(store=store) if store else accounts.filter(store__isnull=True)
     )
     scope = scope.exclude(pk=account.pk)
     for field in ("email", "username", "phone"):

@@ -36,7 +36,7 @@ class Event(models.Model):
     gives a cheap insertion order at millions of rows.
     """
 
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "organization"
 
     class Category(models.TextChoices):

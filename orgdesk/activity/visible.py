@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from orgdesk.access.scoping import require
 from orgdesk.activity.models import Event
-from orgdesk.core.scoping import require
 
 # The only columns ever read for an organization admin.
 PUBLIC_FIELDS = ("id", "ts", "category", "type", "result")

@@ -25,7 +25,7 @@ class ConsentPolicy(BaseModel):
 
 
 class ConsentRecord(BaseModel):
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "account__organization"
 
     account = models.ForeignKey(

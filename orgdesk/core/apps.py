@@ -1,6 +1,5 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
-from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -8,10 +7,6 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from orgdesk.core.builtins import ensure_builtins
-
-        # Sent once per app after the whole migrate run; keyed to one app so it runs once.
-        post_migrate.connect(ensure_builtins, sender=self, dispatch_uid="orgdesk-builtins")
         connection_created.connect(use_unicode_lower, dispatch_uid="orgdesk-unicode-lower")
 
 

@@ -16,18 +16,20 @@ from typing import Any
 from django.db import IntegrityError, connection
 from django.utils.text import slugify
 
+from orgdesk.access.builtins import ensure_roles
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts.models import Account, ExternalIdentity, Group, GroupMembership
 from orgdesk.activity.events import EVENT_TYPES
 from orgdesk.activity.models import Event
+from orgdesk.branding.builtins import ensure_portal_client
 from orgdesk.consents.models import ConsentPolicy, ConsentRecord
-from orgdesk.core.builtins import ensure_builtins
 from orgdesk.core.fields import encrypt_text
 from orgdesk.core.ids import key_from_int
 from orgdesk.generator import indexes, pools
 from orgdesk.generator.plan import GenerateError, Plan
 from orgdesk.generator.writer import Writer
 from orgdesk.invitations.models import Invitation
+from orgdesk.notifications.builtins import ensure_templates
 from orgdesk.notifications.models import Notification, NotificationTemplate
 from orgdesk.organizations.models import PORTAL_CLIENT_ID, Application, Organization
 from orgdesk.security.models import Authenticator, CustomerSession
@@ -173,7 +175,9 @@ class Generator:
 
     # ---- reference data ------------------------------------------------------------------
     def prepare_reference_data(self) -> None:
-        ensure_builtins()
+        ensure_portal_client()
+        ensure_roles()
+        ensure_templates()
         self.portal = Application.objects.get(client_id=PORTAL_CLIENT_ID)
         self.apps = [self.portal.id]
         for name, client_id, kind in EXTRA_APPLICATIONS:

@@ -29,10 +29,10 @@ from django.utils.translation import ngettext
 
 from orgdesk.access.actions import EscalationRefused, grant_role
 from orgdesk.access.models import OrgRole
+from orgdesk.access.scoping import authority, require, restrict
 from orgdesk.accounts.models import Account, Group
 from orgdesk.accounts.validation import hidden_character_errors
 from orgdesk.activity.recorder import reason_metadata, record
-from orgdesk.core.scoping import authority, require, restrict
 from orgdesk.invitations.emails import invitation_language, queue_invitation_email
 from orgdesk.invitations.models import Invitation
 from orgdesk.invitations.tokens import hash_token, new_token, well_formed

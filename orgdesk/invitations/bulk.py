@@ -65,12 +65,12 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from orgdesk.access.models import OrgRole
+from orgdesk.access.scoping import require
 from orgdesk.accounts.models import Account, Group
 from orgdesk.accounts.validation import hidden_character_errors
 from orgdesk.activity.events import category_of
 from orgdesk.activity.models import Event
 from orgdesk.activity.recorder import record
-from orgdesk.core.scoping import require
 from orgdesk.invitations import bulkfile
 from orgdesk.invitations.actions import (
     _same_store_invitations,

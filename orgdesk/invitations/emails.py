@@ -11,12 +11,13 @@ from django.utils import formats, timezone, translation
 
 from orgdesk.invitations.models import Invitation
 from orgdesk.invitations.tokens import invitation_link
+from orgdesk.notifications.builtins import NOTIFICATION_TEMPLATES
 from orgdesk.notifications.delivery import deliver
 from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
 
 logger = logging.getLogger(__name__)
 
-TEMPLATE_CODE = "invitation"  # the NotificationTemplate row (core/builtins.py)
+TEMPLATE_CODE = "invitation"  # the NotificationTemplate row (notifications/builtins.py)
 
 
 def invitation_language(locale: str) -> str:
@@ -31,8 +32,6 @@ def _brand_text(template: NotificationTemplate | None) -> tuple[str, str] | None
     """The brand's own subject and body when it has changed the built-in "invitation"
     template (notification policies); None while it is the default, which is then rendered
     from the translated templates in the invitee's language."""
-    from orgdesk.core.builtins import NOTIFICATION_TEMPLATES
-
     if template is None:
         return None
     default = next(t for t in NOTIFICATION_TEMPLATES if t[0] == TEMPLATE_CODE)

@@ -20,7 +20,7 @@ STATES = [
 
 
 class Invitation(BaseModel):
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "organization"
 
     class Status(models.TextChoices):
@@ -97,7 +97,7 @@ class Invitation(BaseModel):
 
 
 class ImportJob(BaseModel):
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "organization"
 
     class Status(models.TextChoices):

@@ -30,7 +30,7 @@ class NotificationTemplate(BaseModel):
 
 
 class Notification(models.Model):
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "account__organization"
 
     class Status(models.TextChoices):

@@ -52,7 +52,7 @@ class Organization(BaseModel):
     The tree's root is the identity-store tenant: `root` points at it (itself for a root).
     """
 
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = ""
 
     key = models.CharField(max_length=16, unique=True, default=new_key, editable=False)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from orgdesk.access.protection import standing, standings
+from orgdesk.access.scoping import access_account, authority, require, restrict
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.filters import (
     MIN_SUBSTRING,
@@ -25,7 +26,6 @@ from orgdesk.accounts.filters import (
 )
 from orgdesk.accounts.models import Account, Group
 from orgdesk.core.listing import BadCursor, Ordering, paginate
-from orgdesk.core.scoping import access_account, authority, require, restrict
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.listview import list_response, page_size, remember_view, saved_view_redirect
 from orgdesk.portal.shell import current_organization, preferences, shell_context

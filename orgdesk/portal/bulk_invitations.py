@@ -24,8 +24,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from orgdesk.access.models import OrgRole
+from orgdesk.access.scoping import access, require, restrict
 from orgdesk.accounts.models import Group
-from orgdesk.core.scoping import access, require, restrict
 from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations import bulk, bulkfile
 from orgdesk.invitations.emails import invitation_language

@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from orgdesk.access.models import OrgRole
+from orgdesk.access.scoping import access, require, restrict
 from orgdesk.accounts.models import Group
 from orgdesk.core.listing import BadCursor, Ordering, paginate
-from orgdesk.core.scoping import access, require, restrict
 from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations.emails import invitation_language
 from orgdesk.invitations.filters import InvitationFilter

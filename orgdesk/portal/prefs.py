@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from orgdesk.core.scoping import restrict
+from orgdesk.access.scoping import restrict
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.models import AdminPreference
 from orgdesk.portal.shell import MAX_FAVORITES, current_organization, preferences

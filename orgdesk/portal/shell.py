@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 
-from orgdesk.core.scoping import authority
+from orgdesk.access.scoping import authority
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.models import PAGE_SIZES, AdminPreference
 

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from orgdesk.access.scoping import authority, visible_or_404
 from orgdesk.activity.models import Event
 from orgdesk.activity.recorder import record
-from orgdesk.core.scoping import authority, visible_or_404
 from orgdesk.organizations.models import PORTAL_CLIENT_ID, Organization
 from orgdesk.security import mfa
 from orgdesk.security.models import Authenticator, SecurityPolicy

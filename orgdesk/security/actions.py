@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from orgdesk.access.protection import require_manage, require_sign_in_change
+from orgdesk.access.scoping import require
 from orgdesk.accounts.identifiers import require_proven_email
 from orgdesk.activity.recorder import reason_metadata, record
-from orgdesk.core.scoping import require
 from orgdesk.notifications.delivery import deliver
 from orgdesk.security.models import Authenticator, CustomerSession, SecurityPolicy
 from orgdesk.security.stepup import require_recent_auth

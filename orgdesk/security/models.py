@@ -10,7 +10,7 @@ from orgdesk.core.models import BaseModel
 
 
 class Authenticator(BaseModel):
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "account__organization"
 
     class Type(models.TextChoices):
@@ -46,7 +46,7 @@ class Authenticator(BaseModel):
 
 
 class CustomerSession(BaseModel):
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "account__organization"
 
     account = models.ForeignKey(
@@ -106,7 +106,7 @@ class EnrolmentLink(BaseModel):
     (security/enrolment.py). Only a hash of its token is stored; it works once, until it
     expires, and only while it is the account's newest link."""
 
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "account__organization"
 
     class Method(models.TextChoices):

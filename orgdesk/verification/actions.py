@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgdesk.access.protection import require_manage
+from orgdesk.access.scoping import require
 from orgdesk.activity.recorder import reason_metadata, record
-from orgdesk.core.scoping import require
 from orgdesk.security.stepup import require_recent_auth
 from orgdesk.verification.models import VerificationPolicy, VerificationResult
 from orgdesk.verification.selectors import applicable_policies

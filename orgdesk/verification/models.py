@@ -31,7 +31,7 @@ class VerificationPolicy(BaseModel):
 
 
 class VerificationResult(BaseModel):
-    # Path to the owning organization, for restrict() (core/scoping.py).
+    # Path to the owning organization, for restrict() (access/scoping.py).
     TENANT_FIELD = "account__organization"
 
     account = models.ForeignKey(

@@ -19,8 +19,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.functional import Promise
 
 from orgdesk.access.protection import FREE, Standing, standing
+from orgdesk.access.scoping import access_account, authority
 from orgdesk.core.listing import BadCursor, Ordering, Page, paginate
-from orgdesk.core.scoping import access_account, authority
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required
 

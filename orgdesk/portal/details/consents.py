@@ -5,9 +5,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from orgdesk.access.scoping import restrict
 from orgdesk.consents.models import ConsentRecord
 from orgdesk.core.listing import Ordering
-from orgdesk.core.scoping import restrict
 from orgdesk.portal.details import Detail, Tab
 
 ORDERING = Ordering("granted", "granted_at")

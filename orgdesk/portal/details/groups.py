@@ -24,10 +24,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from orgdesk.access.scoping import authority, require, restrict
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.models import Group, GroupMembership
 from orgdesk.core.listing import Ordering
-from orgdesk.core.scoping import authority, require, restrict
 from orgdesk.organizations.models import PATH_SEPARATOR
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required

@@ -7,8 +7,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orgdesk.access.scoping import restrict
 from orgdesk.core.listing import Ordering
-from orgdesk.core.scoping import restrict
 from orgdesk.notifications.models import Notification
 from orgdesk.portal.details import Detail, Tab
 

@@ -26,12 +26,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from django_countries import countries
 
+from orgdesk.access.scoping import require
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.models import Account
 from orgdesk.accounts.passwords import latest_link_id
 from orgdesk.accounts.pictures import MAX_UPLOAD_BYTES, Picture, process_upload
 from orgdesk.accounts.validation import normalize_phone
-from orgdesk.core.scoping import require
 from orgdesk.notifications.models import NotificationTemplate
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 
 from orgdesk.access.actions import GrantError, grant_role, revoke_role
 from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.access.scoping import Authority, authority, restrict
 from orgdesk.core.listing import Ordering
-from orgdesk.core.scoping import Authority, authority, restrict
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required

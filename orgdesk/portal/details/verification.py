@@ -11,8 +11,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from orgdesk.access.scoping import restrict
 from orgdesk.core.listing import Ordering
-from orgdesk.core.scoping import restrict
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
 from orgdesk.verification.actions import verify_manually

@@ -1,9 +1,11 @@
+"""Site-level pages: the status page at / and the health check."""
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
-from orgdesk.core.stats import store_summary
+from orgdesk.accounts.stats import store_summary
 
 
 def home(request: HttpRequest) -> HttpResponse:

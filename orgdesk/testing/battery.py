@@ -14,9 +14,9 @@ from django.utils import timezone
 from orgdesk.access.actions import grant_role, revoke_role
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts import actions as account_actions
-from orgdesk.core.testing.world import World
 from orgdesk.security import actions as security_actions
 from orgdesk.security.models import Authenticator
+from orgdesk.testing.world import World
 
 
 @dataclass(frozen=True)

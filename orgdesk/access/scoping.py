@@ -21,7 +21,9 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext
 
+from orgdesk.access.models import RoleAssignment
 from orgdesk.access.permissions import ALL, CATALOGUE
+from orgdesk.organizations.models import Organization
 
 M = TypeVar("M", bound=models.Model)
 
@@ -40,8 +42,6 @@ class Authority:
     """The grants of one actor, and the questions asked of them."""
 
     def __init__(self, actor: Any) -> None:
-        from orgdesk.access.models import RoleAssignment
-
         self.actor = actor
         active = actor is not None and getattr(actor, "is_active", False)
         self.is_brand = bool(active and getattr(actor, "is_staff", False))
@@ -92,8 +92,6 @@ class Authority:
         Descendants inherit: any organization below one of these is reachable too, with at
         least the same permissions (see permissions_in).
         """
-        from orgdesk.organizations.models import Organization
-
         if self.is_brand:
             roots = Organization.objects.filter(parent__isnull=True).order_by("route")
             return [(org, ALL) for org in roots]
@@ -149,8 +147,6 @@ def restrict(
     """The part of `queryset` the actor may `action`, optionally only under `within` (an
     organization): the two conditions are merged into one subtree test, so the database sees
     a single `organization_id IN (…)` it can estimate and plan well."""
-    from orgdesk.organizations.models import Organization
-
     _check_action(action)
     qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
     auth = authority(actor)
@@ -193,8 +189,6 @@ def access_account(actor: Any, pk: Any, action: str = "accounts.view") -> Any:
 
 
 def access_organization(actor: Any, pk: Any, action: str = "accounts.view") -> Any:
-    from orgdesk.organizations.models import Organization
-
     return access(actor, action, Organization, pk)
 
 
@@ -205,8 +199,6 @@ def access_authenticator(actor: Any, pk: Any, action: str = "authenticators.view
 
 
 def access_role_assignment(actor: Any, pk: Any, action: str = "roles.view") -> Any:
-    from orgdesk.access.models import RoleAssignment
-
     return access(
         actor, action, RoleAssignment.objects.select_related("role", "organization", "account"), pk
     )

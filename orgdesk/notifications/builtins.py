@@ -1,9 +1,11 @@
-"""Rows every installation has: the portal client, default branding, built-in roles and
-notification templates. Upserted after every migrate so code and database agree."""
+"""The notification templates every installation has. Upserted after every migrate: a
+template the brand has edited keeps its text (get_or_create)."""
 
 from typing import Any
 
 from django.db import transaction
+
+from orgdesk.notifications.models import NotificationTemplate
 
 NOTIFICATION_TEMPLATES = [
     # code, name, channel, subject, body, expires_after (minutes)
@@ -69,34 +71,8 @@ NOTIFICATION_TEMPLATES = [
 ]
 
 
-def ensure_builtins(**_: Any) -> None:
-    from orgdesk.access.models import OrgRole
-    from orgdesk.access.permissions import BUILTIN_ROLES
-    from orgdesk.branding.models import BrandingPolicy
-    from orgdesk.notifications.models import NotificationTemplate
-    from orgdesk.organizations.models import PORTAL_CLIENT_ID, Application
-
+def ensure_templates(**_: Any) -> None:
     with transaction.atomic():
-        policy, _created = BrandingPolicy.objects.get_or_create(name="Default")
-        Application.objects.get_or_create(
-            client_id=PORTAL_CLIENT_ID,
-            defaults={
-                "name": "Organization Portal",
-                "kind": Application.Kind.PORTAL,
-                "builtin": True,
-                "branding_policy": policy,
-            },
-        )
-        for slug, (name, description, perms) in BUILTIN_ROLES.items():
-            OrgRole.objects.update_or_create(
-                slug=slug,
-                defaults={
-                    "name": name,
-                    "description": description,
-                    "permissions": sorted(perms),
-                    "builtin": True,
-                },
-            )
         for code, name, channel, subject, body, expires in NOTIFICATION_TEMPLATES:
             NotificationTemplate.objects.get_or_create(
                 code=code,
