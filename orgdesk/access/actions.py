@@ -12,6 +12,7 @@ from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.protection import (
     ADMIN_LEVEL,
     EscalationRefused,
+    delegation_refusal,
     require_manage,
     require_not_last_admin,
 )
@@ -31,15 +32,9 @@ def _check_delegation(actor: Any, account: Any, organization: Organization, role
     require(actor, "roles.assign", organization)
     if actor.pk == account.pk:
         raise EscalationRefused(_("You cannot change your own roles."))
-    auth = authority(actor)
-    if not auth.is_brand:
-        if role.protected:
-            raise EscalationRefused(_("This role is protected: only brand admins assign it."))
-        missing = role.permission_set - auth.permissions_in(organization)
-        if missing:
-            raise EscalationRefused(
-                _("You can only assign roles whose permissions you hold on this organization.")
-            )
+    refusal = delegation_refusal(actor, organization, role)
+    if refusal:
+        raise EscalationRefused(refusal)
     require_manage(actor, account)
     require_recent_auth(actor)
 

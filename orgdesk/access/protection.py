@@ -31,7 +31,6 @@ from django.utils.translation import gettext
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.permissions import VIEW_ONLY
 from orgdesk.access.scoping import authority
-from orgdesk.organizations.models import Organization
 
 # The permission that makes a role an administrator's: whoever holds it can make anyone an
 # admin, so only its holders may change how another administrator signs in.
@@ -185,19 +184,13 @@ def role_granting_holders(organization: Any, *, excluding: Any) -> bool:
     """Whether an enabled account other than `excluding` may still grant roles on
     `organization` (a grant carrying ADMIN_LEVEL on it or an organization above it)."""
     roles = [r.pk for r in OrgRole.objects.all() if ADMIN_LEVEL in r.permission_set]
-    orgs = Organization.objects.filter(path__in=ancestor_paths(organization.path)).values("id")
+    orgs = organization.lineage().values("id")
     return (
         RoleAssignment.objects.filter(role_id__in=roles, organization_id__in=orgs)
         .exclude(account_id=excluding.pk)
         .filter(account__status="enabled")
         .exists()
     )
-
-
-def ancestor_paths(path: str) -> list[str]:
-    """`/a/b/c/` → ['/a/', '/a/b/', '/a/b/c/']: the organization and those above it."""
-    parts = [p for p in path.split("/") if p]
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 def require_not_last_admin(account: Any, organizations: Iterable[Any] | None = None) -> None:
@@ -220,3 +213,32 @@ def require_not_last_admin(account: Any, organizations: Iterable[Any] | None = N
                 )
                 % {"name": account.get_full_name() or str(account), "organization": organization}
             )
+
+
+# ---- delegation: who may grant or revoke which role ---------------------------------------
+
+
+def delegation_refusal(actor: Any, organization: Any, role: OrgRole) -> str:
+    """Why `actor` may not grant (or revoke) `role` on `organization`; "" when they may. The
+    one statement of DESIGN §4's rule: with ADMIN_LEVEL there, only roles whose permissions
+    they hold there, never a protected role unless a brand admin. Used by the grant and revoke
+    actions and by every screen or file that offers roles."""
+    if actor is None:
+        return ""
+    auth = authority(actor)
+    if auth.is_brand:
+        return ""
+    held = auth.permissions_in(organization)
+    if ADMIN_LEVEL not in held:
+        return gettext("You do not have the %(permission)s permission on this organization.") % {
+            "permission": ADMIN_LEVEL
+        }
+    if role.protected:
+        return gettext("This role is protected: only brand admins assign it.")
+    if not role.permission_set <= held:
+        return gettext("You can only assign roles whose permissions you hold on this organization.")
+    return ""
+
+
+def may_grant(actor: Any, organization: Any, role: OrgRole) -> bool:
+    return not delegation_refusal(actor, organization, role)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from orgdesk.access.protection import require_manage, require_not_last_admin, require_sign_in_change
 from orgdesk.access.scoping import require
 from orgdesk.accounts import identifiers
+from orgdesk.accounts.groups import may_join
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import reason_metadata, record
 from orgdesk.organizations.models import Organization
@@ -242,8 +243,7 @@ def add_to_group(*, actor: Any, account: Account, group: Any) -> Any:
     require(actor, "groups.manage", account.organization)
     require(actor, "groups.manage", group.organization)
     require_manage(actor, account)
-    home = account.organization
-    if home is None or not home.path.startswith(group.organization.path):
+    if not may_join(account.organization, group):
         raise ValidationError(
             _(
                 "An account can only join groups of its own organization or of the "

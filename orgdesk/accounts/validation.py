@@ -66,9 +66,7 @@ def identifier_conflicts(account: Any) -> dict[str, list[str]]:
     accounts = type(account)._default_manager
     out: dict[str, list[str]] = {}
     store = account.organization.identity_store_id if account.organization_id else None
-    scope = (
-        accounts.filter(store=store) if store else accounts.filter(store__isnull=True)
-    )
+    scope = accounts.filter(store=store) if store else accounts.filter(store__isnull=True)
     scope = scope.exclude(pk=account.pk)
     for field in ("email", "username", "phone"):
         value = getattr(account, field)

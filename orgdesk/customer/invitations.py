@@ -79,9 +79,8 @@ def branding(invitation: Invitation) -> dict[str, Any]:
         invitation.application.branding_policy
         or BrandingPolicy.objects.filter(name="Default").first()
     )
-    ids = [organization.pk, *organization.ancestors().values_list("pk", flat=True)]
     override = (
-        OrganizationBranding.objects.filter(organization_id__in=ids)
+        OrganizationBranding.objects.filter(organization__in=organization.lineage())
         .order_by("-organization__depth")
         .first()
     )

@@ -29,7 +29,9 @@ from django.utils.translation import ngettext
 
 from orgdesk.access.actions import EscalationRefused, grant_role
 from orgdesk.access.models import OrgRole
-from orgdesk.access.scoping import authority, require, restrict
+from orgdesk.access.protection import may_grant
+from orgdesk.access.scoping import require, restrict
+from orgdesk.accounts.groups import groups_open_to
 from orgdesk.accounts.models import Account, Group
 from orgdesk.accounts.validation import hidden_character_errors
 from orgdesk.activity.recorder import reason_metadata, record
@@ -78,27 +80,15 @@ def default_days() -> int:
 def allowed_groups(actor: Any, organization: Organization) -> QuerySet[Group]:
     """Groups an invitee can be put in: of the organization or one above it (what
     accounts.actions.add_to_group accepts), where the actor manages group memberships."""
-    ids = [organization.pk, *organization.ancestors().values_list("pk", flat=True)]
-    groups = Group.objects.filter(organization_id__in=ids).select_related("organization")
+    groups = groups_open_to(organization).select_related("organization")
     if actor is not None:
         groups = restrict(actor, "groups.manage", groups)
     return groups.order_by("-organization__depth", "name")
 
 
 def grantable_roles(actor: Any, organization: Organization) -> list[OrgRole]:
-    """Roles the actor may hand out on the organization (access.actions._check_delegation):
-    with roles.assign there, only roles whose permissions they hold there, never a protected
-    one unless they are a brand admin."""
-    roles = list(OrgRole.objects.order_by("name"))
-    if actor is None:
-        return roles
-    auth = authority(actor)
-    held = auth.permissions_in(organization)
-    if "roles.assign" not in held:
-        return []
-    if auth.is_brand:
-        return roles
-    return [r for r in roles if not r.protected and r.permission_set <= held]
+    """Roles the actor may hand out on the organization (access.protection.may_grant)."""
+    return [r for r in OrgRole.objects.order_by("name") if may_grant(actor, organization, r)]
 
 
 @dataclass(frozen=True)

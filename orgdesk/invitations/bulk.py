@@ -66,6 +66,7 @@ from django_tasks import task
 
 from orgdesk.access.models import OrgRole
 from orgdesk.access.scoping import require
+from orgdesk.accounts.groups import groups_open_to
 from orgdesk.accounts.models import Account, Group
 from orgdesk.accounts.validation import hidden_character_errors
 from orgdesk.activity.events import category_of
@@ -107,10 +108,7 @@ class Catalogue:
     actions.grantable_roles)."""
 
     def __init__(self, actor: Any, organization: Organization) -> None:
-        ids = [organization.pk, *organization.ancestors().values_list("pk", flat=True)]
-        groups = Group.objects.filter(organization_id__in=ids).order_by(
-            "-organization__depth", "name"
-        )
+        groups = groups_open_to(organization).order_by("-organization__depth", "name")
         self.groups: dict[str, Group] = {}
         for group in groups:
             self.groups.setdefault(group.name.casefold(), group)

@@ -8,6 +8,19 @@ from orgdesk.core.ids import new_key
 from orgdesk.core.models import BaseModel
 
 PATH_SEPARATOR = "/"
+
+
+def lineage_paths(path: str) -> list[str]:
+    """The materialized paths of an organization (`path`) and of every organization above it,
+    root first: `/a/b/c/` → ['/a/', '/a/b/', '/a/b/c/']. The one definition of an
+    organization's lineage."""
+    keys = [key for key in path.split(PATH_SEPARATOR) if key]
+    return [
+        PATH_SEPARATOR + PATH_SEPARATOR.join(keys[: i + 1]) + PATH_SEPARATOR
+        for i in range(len(keys))
+    ]
+
+
 ROUTE_SEPARATOR = " / "
 MAX_DEPTH = 12
 
@@ -133,6 +146,9 @@ class Organization(BaseModel):
     def subtree(self) -> models.QuerySet["Organization"]:
         return Organization.objects.filter(path__startswith=self.path)
 
+    def lineage(self) -> models.QuerySet["Organization"]:
+        """This organization and those above it, root first."""
+        return Organization.objects.filter(path__in=lineage_paths(self.path)).order_by("depth")
+
     def ancestors(self) -> models.QuerySet["Organization"]:
-        keys = [k for k in self.path.split(PATH_SEPARATOR) if k][:-1]
-        return Organization.objects.filter(key__in=keys).order_by("depth")
+        return self.lineage().exclude(pk=self.pk)

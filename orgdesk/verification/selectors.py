@@ -4,7 +4,6 @@ from typing import Any
 
 from django.db import models
 
-from orgdesk.organizations.models import PATH_SEPARATOR, Organization
 from orgdesk.verification.models import VerificationPolicy
 
 
@@ -16,8 +15,7 @@ def applicable_policies(organization: Any) -> models.QuerySet[VerificationPolicy
     own organization and of every ancestor up to the root. A policy of another branch or
     another tree does not apply.
     """
-    keys = [key for key in organization.path.split(PATH_SEPARATOR) if key]
-    lineage = Organization.objects.filter(key__in=keys).values("id")
+    lineage = organization.lineage().values("id")
     return VerificationPolicy.objects.filter(
         pk__in=VerificationPolicy.objects.filter(organizations__in=lineage).values("pk")
     ).order_by("name")

@@ -26,9 +26,9 @@ from django.views.decorators.http import require_POST
 
 from orgdesk.access.scoping import authority, require, restrict
 from orgdesk.accounts import actions as account_actions
+from orgdesk.accounts.groups import groups_open_to
 from orgdesk.accounts.models import Group, GroupMembership
 from orgdesk.core.listing import Ordering
-from orgdesk.organizations.models import PATH_SEPARATOR
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
 
@@ -37,23 +37,14 @@ ORDERING = Ordering("joined", "created")
 MAX_GROUP_CHOICES = 200
 
 
-def ancestor_paths(organization_path: str) -> list[str]:
-    """The paths of an organization and of every organization above it."""
-    keys = [k for k in organization_path.split(PATH_SEPARATOR) if k]
-    return [
-        PATH_SEPARATOR + PATH_SEPARATOR.join(keys[: i + 1]) + PATH_SEPARATOR
-        for i in range(len(keys))
-    ]
-
-
 def joinable(request: HttpRequest, detail: Detail) -> QuerySet[Group]:
     """Groups the admin may put this account in (joined ones included; the action says so)."""
     return restrict(
         request.user,
         "groups.manage",
-        Group.objects.select_related("organization"),
+        groups_open_to(detail.account.organization).select_related("organization"),
         within=detail.organization,
-    ).filter(organization__path__in=ancestor_paths(detail.account.organization.path))
+    )
 
 
 def memberships(request: HttpRequest, detail: Detail) -> QuerySet[GroupMembership]:

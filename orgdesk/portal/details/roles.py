@@ -23,7 +23,8 @@ from django.views.decorators.http import require_POST
 
 from orgdesk.access.actions import GrantError, grant_role, revoke_role
 from orgdesk.access.models import OrgRole, RoleAssignment
-from orgdesk.access.scoping import Authority, authority, restrict
+from orgdesk.access.protection import may_grant
+from orgdesk.access.scoping import authority, restrict
 from orgdesk.core.listing import Ordering
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.details import Detail, Tab, act, detail_for
@@ -49,28 +50,18 @@ def assignable_organizations(request: HttpRequest, detail: Detail) -> QuerySet[O
     )
 
 
-def grantable(auth: Authority, role: OrgRole, organization: Organization) -> bool:
-    """Whether the admin may grant (or revoke) `role` on `organization`: the same rules as
-    access.actions, checked up front so the page offers only what will be accepted."""
-    if auth.is_brand:
-        return True
-    held = auth.permissions_in(organization)
-    return "roles.assign" in held and not role.protected and role.permission_set <= held
-
-
 def _is_self(request: HttpRequest, detail: Detail) -> bool:
     return request.user.pk == detail.account.pk
 
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     built = detail.page(grants(request, detail), ORDERING, tab="roles")
-    auth = authority(request.user)
     own = _is_self(request, detail)
     # An account holding more than the admin is read-only to them (access/protection.py).
     locked = own or detail.standing.read_only
     for assignment in built["page"].rows:
-        assignment.revocable = not locked and grantable(
-            auth, assignment.role, assignment.organization
+        assignment.revocable = not locked and may_grant(
+            request.user, assignment.organization, assignment.role
         )
     built["own_account"] = own
     if locked:
@@ -85,7 +76,7 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     built["organizations_cut"] = len(organizations) > MAX_ORGANIZATION_CHOICES
     organizations = sorted(organizations[:MAX_ORGANIZATION_CHOICES], key=lambda o: o.route)
     roles = list(OrgRole.objects.order_by("name"))
-    offered = [r for r in roles if any(grantable(auth, r, o) for o in organizations)]
+    offered = [r for r in roles if any(may_grant(request.user, o, r) for o in organizations)]
     if offered:
         built.update(
             assign_organizations=organizations,
