@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
+from tests.process_support import process_env
+
 pytestmark = pytest.mark.slow
 
 STRONG = "Tangerine-Harbour-4417"
@@ -31,19 +33,7 @@ ROLES = ("admin", "organization-manager", "account-recovery-assistant")
 
 # ---- helpers ---------------------------------------------------------------------------------
 def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("ORGDESK_") and k != "DJANGO_SETTINGS_MODULE"
-    }
-    env.update(
-        ORGDESK_DATABASE_URL=f"sqlite:///{tmp_path / 'orgdesk.sqlite3'}",
-        ORGDESK_VAR_DIR=str(tmp_path / "var"),
-        PYTHONUNBUFFERED="1",
-        COLUMNS="300",  # argparse usage on one line
-    )
-    env.update(overrides)
-    return env
+    return process_env(tmp_path, COLUMNS="300", **overrides)  # argparse usage on one line
 
 
 def orgdesk(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

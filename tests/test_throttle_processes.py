@@ -28,6 +28,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.process_support import process_env
+
 pytestmark = pytest.mark.slow
 
 PASSWORD = "Tangerine-Harbour-4417"
@@ -43,18 +45,8 @@ REQUEST_TIMEOUT = 15
 
 
 def _env(root: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("ORGDESK_") and k != "DJANGO_SETTINGS_MODULE"
-    }
-    env.update(
-        ORGDESK_DATABASE_URL=f"sqlite:///{root / 'orgdesk.sqlite3'}",
-        ORGDESK_VAR_DIR=str(root / "var"),
-        ORGDESK_REDIS_URL="",  # the demo: no Redis, the database is the only shared store
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    # The demo: no Redis, the database is the only shared store.
+    return process_env(root, ORGDESK_REDIS_URL="")
 
 
 def _orgdesk(env: dict[str, str], root: Path, *args: str) -> None:
