@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from orgdesk.access.actor import Actor, Channel
+
 
 class CliError(Exception):
     pass
@@ -152,7 +154,7 @@ def cmd_role(args: argparse.Namespace) -> None:
     codes = [c.strip() for c in args.permissions.split(",") if c.strip()]
     try:
         role = create_role(
-            actor=None,
+            actor=Actor.system(channel=Channel.CLI),
             name=args.name,
             permissions=codes,
             description=args.description,
@@ -169,7 +171,7 @@ def cmd_policy(args: argparse.Namespace) -> None:
     _check_database()
     _require_migrated()
     policy = update_security_policy(
-        actor=None,
+        actor=Actor.system(channel=Channel.CLI),
         require_admin_mfa=None
         if args.require_admin_mfa is None
         else args.require_admin_mfa == "on",
@@ -202,7 +204,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     from django.core.management import call_command
 
-    from orgdesk.invitations.bulk import expire_previews, requeue_stalled_jobs, watch_jobs
+    from orgdesk.invitations.bulk.actions import expire_previews, requeue_stalled_jobs, watch_jobs
 
     _check_database()
     # A worker killed mid-job leaves its job running: queue such jobs again now, and keep

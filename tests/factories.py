@@ -7,17 +7,18 @@ from orgdesk.accounts.actions import create_account
 from orgdesk.accounts.models import Account
 from orgdesk.organizations.actions import create_organization
 from orgdesk.organizations.models import Organization
+from orgdesk.testing.actors import SYSTEM
 
 
 def make_org(name: str, parent: Organization | None = None, **kwargs: Any) -> Organization:
-    return create_organization(actor=None, name=name, parent=parent, **kwargs)
+    return create_organization(actor=SYSTEM, name=name, parent=parent, **kwargs)
 
 
 def make_account(organization: Organization | None, **fields: Any) -> Account:
     fields.setdefault("given_name", "Test")
     fields.setdefault("family_name", "Person")
     password = fields.pop("password", "correct horse battery staple")
-    return create_account(actor=None, organization=organization, password=password, **fields)
+    return create_account(actor=SYSTEM, organization=organization, password=password, **fields)
 
 
 def make_tree() -> SimpleNamespace:

@@ -29,6 +29,7 @@ from orgdesk.activity.models import Event
 from orgdesk.organizations.models import Organization
 from orgdesk.security.models import Authenticator
 from orgdesk.security.throttle import SignInThrottle
+from orgdesk.testing.actors import SYSTEM
 from tests.factories import make_account
 
 PASSWORD = "correct horse battery staple"
@@ -71,7 +72,7 @@ def make_admin(organization: Organization, **fields: Any) -> Account:
     fields.setdefault("email", f"{unique('admin')}@example.com")
     account = make_account(organization, **fields)
     grant_role(
-        actor=None,
+        actor=SYSTEM,
         account=account,
         organization=organization,
         role=OrgRole.objects.get(slug="admin"),

@@ -18,6 +18,7 @@ from orgdesk.accounts.filters import SearchText, parse_search, search, search_ke
 from orgdesk.accounts.models import Account
 from orgdesk.core.listing import Ordering, paginate
 from orgdesk.organizations.models import Organization
+from orgdesk.testing.actors import as_admin
 from tests.factories import make_account
 from tests.test_accounts_tab import DASH, accounts_url, pager_link, problems, results, rows
 
@@ -140,13 +141,16 @@ def test_the_total_counts_each_account_once(world, admin_client, crowd):
 def test_keys_pages_equal_the_plain_query_pages(world, crowd, ordering, text):
     """Where search_keys answers (PostgreSQL), its pages are the plain OR query's pages."""
     wanted = parse_search(text)
-    organizations = restrict(world.admin, "accounts.view", Organization, within=world.emea)
+    organizations = restrict(
+        as_admin(world.admin), "accounts.view", Organization, within=world.emea
+    )
     keys = search_keys(organizations, wanted, ordering)
     if connection.vendor != "postgresql":
         assert keys is None
         return
     qs = search(
-        restrict(world.admin, "accounts.view", Account.objects.all(), within=world.emea), wanted
+        restrict(as_admin(world.admin), "accounts.view", Account.objects.all(), within=world.emea),
+        wanted,
     )
     cursors: tuple[str | None, str | None] = (None, None)
     while True:

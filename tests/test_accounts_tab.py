@@ -30,6 +30,7 @@ from orgdesk.activity.models import Event
 from orgdesk.notifications.models import Notification
 from orgdesk.portal.models import AdminPreference
 from orgdesk.security.models import Authenticator, CustomerSession
+from orgdesk.testing.actors import SYSTEM
 from orgdesk.testing.auth import portal_login
 from orgdesk.testing.world import build_world
 from tests.factories import make_account, make_org
@@ -269,7 +270,7 @@ def people(world, admin_client):
     GroupMembership.objects.create(group=ops, account=bruno)
     GroupMembership.objects.create(group=intruders, account=world.foreign)
     assistant = OrgRole.objects.get(slug="account-recovery-assistant")
-    grant_role(actor=None, account=carla, organization=world.emea, role=assistant)
+    grant_role(actor=SYSTEM, account=carla, organization=world.emea, role=assistant)
 
     old = at(2024, 6, 1)
     pinned = {
@@ -449,7 +450,7 @@ def test_row_actions_and_create_button_follow_permissions(
         permissions=["accounts.view", *extra],
     )
     helper = make_account(world.germany, email="helper@acme.test")
-    grant_role(actor=None, account=helper, organization=world.emea, role=role)
+    grant_role(actor=SYSTEM, account=helper, organization=world.emea, role=role)
     portal_login(client, helper)
 
     response = client.get(accounts_url(world.emea))
@@ -686,7 +687,9 @@ def test_tree_scope_is_neither_offered_nor_accepted_without_hierarchy_unique_ide
     root = make_org("Initech", hierarchy_unique_identifiers=False)
     labs = make_org("Labs", root)
     admin = make_account(root, email="boss@initech.test")
-    grant_role(actor=None, account=admin, organization=root, role=OrgRole.objects.get(slug="admin"))
+    grant_role(
+        actor=SYSTEM, account=admin, organization=root, role=OrgRole.objects.get(slug="admin")
+    )
     below = make_account(labs, email="labs@initech.test")
     portal_login(client, admin)
 

@@ -6,8 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from orgdesk.access.permissions import BUILTIN_ROLES
+from orgdesk.testing.actors import fresh
 from orgdesk.testing.auth import portal_login
-from orgdesk.testing.battery import ACTION_CASES, VIEW_CASES, fresh
+from orgdesk.testing.battery import ACTION_CASES, VIEW_CASES
 from orgdesk.testing.world import build_world
 
 pytestmark = pytest.mark.django_db

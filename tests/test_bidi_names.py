@@ -25,8 +25,9 @@ from orgdesk.accounts.validation import (
     hidden_character_errors,
 )
 from orgdesk.invitations import actions as invitation_actions
-from orgdesk.invitations import bulk
+from orgdesk.invitations.bulk import preview as bulk_preview
 from orgdesk.invitations.models import ImportRow, Invitation
+from orgdesk.testing.actors import SYSTEM, as_admin
 from orgdesk.testing.world import World
 from tests.detail_support import action_url
 from tests.test_invitations import make_invitation
@@ -155,7 +156,7 @@ def test_create_account_refuses_and_writes_nothing(world: World) -> None:
     before = Account.objects.count()
     with pytest.raises(ValidationError) as caught:
         account_actions.create_account(
-            actor=world.admin,
+            actor=as_admin(world.admin),
             organization=world.france,
             email="new@acme.test",
             given_name="New\u202e",
@@ -174,7 +175,7 @@ def test_update_account_refuses_a_new_value(world: World) -> None:
         value = "nora\u202e" if field == "username" else "Ab\u2067cd"
         with pytest.raises(ValidationError) as caught:
             account_actions.update_account(
-                actor=world.admin, account=world.inside, changes={field: value}
+                actor=as_admin(world.admin), account=world.inside, changes={field: value}
             )
         assert BIDI in caught.value.message_dict[field], field
         assert getattr(Account.objects.get(pk=world.inside.pk), field) != value
@@ -185,16 +186,16 @@ def test_a_value_stored_before_the_check_does_not_block_other_edits(world: World
     not stop them from changing another field (which the form may not even show)."""
     Account.objects.filter(pk=world.inside.pk).update(street="1 Main\u202e St")
     account = account_actions.update_account(
-        actor=world.admin, account=world.inside, changes={"city": "Lyon"}
+        actor=as_admin(world.admin), account=world.inside, changes={"city": "Lyon"}
     )
     assert account.city == "Lyon" and account.street == "1 Main\u202e St"
     # Changing it to another value that still holds one is refused; cleaning it works.
     with pytest.raises(ValidationError):
         account_actions.update_account(
-            actor=world.admin, account=account, changes={"street": "2 Main\u202e St"}
+            actor=as_admin(world.admin), account=account, changes={"street": "2 Main\u202e St"}
         )
     fixed = account_actions.update_account(
-        actor=world.admin, account=account, changes={"street": "2 Main St"}
+        actor=as_admin(world.admin), account=account, changes={"street": "2 Main St"}
     )
     assert fixed.street == "2 Main St"
 
@@ -354,7 +355,7 @@ def test_invite_form_shows_the_error_on_the_field(
 def test_invite_action_refuses_by_field(world: World) -> None:
     with pytest.raises(ValidationError) as caught:
         invitation_actions.invite(
-            actor=world.admin,
+            actor=as_admin(world.admin),
             organization=world.emea,
             email="iris@example.test",
             given_name="\u202eIris",
@@ -371,8 +372,8 @@ def test_bulk_invite_marks_the_row_invalid(world: World) -> None:
         "rlo@example.test,Ann\u202enahtaN,Lee\n"
         "zw@example.test,Zoe,Wi\u200bse\n"
     ).encode()
-    job = bulk.preview_bulk_invite(
-        actor=world.admin, organization=world.emea, filename="people.csv", data=data
+    job = bulk_preview.preview_bulk_invite(
+        actor=as_admin(world.admin), organization=world.emea, filename="people.csv", data=data
     )
     rows = {row.data["email"]: row for row in ImportRow.objects.filter(job=job)}
     assert rows["ok@example.test"].status == ImportRow.Status.PENDING
@@ -430,10 +431,10 @@ def test_registering_refuses_on_the_field(
 
 def test_registering_in_the_invitation_language_translates_the_error(world: World) -> None:
     options = invitation_actions.invitation_options(
-        actor=None, organization=world.emea, locale="fr"
+        actor=SYSTEM, organization=world.emea, locale="fr"
     )
     _invitation, token = invitation_actions.issue_invitation(
-        actor=None, organization=world.emea, email="jean@example.test", options=options
+        actor=SYSTEM, organization=world.emea, email="jean@example.test", options=options
     )
     response = _register(Client(), token, given_name="Jean\u202e")
     assert response.status_code == 400

@@ -19,6 +19,7 @@ from orgdesk.customer.sessions import COOKIE, current_customer_session
 from orgdesk.invitations.models import Invitation
 from orgdesk.security.actions import clear_sessions
 from orgdesk.security.models import Authenticator, CustomerSession
+from orgdesk.testing.actors import fresh
 from tests.soft_webauthn import SoftWebAuthn, b64url_decode
 from tests.test_invitations import make_invitation, register
 
@@ -107,8 +108,8 @@ def test_sign_out_needs_post_and_is_harmless_when_signed_out(world: Any) -> None
 def test_admin_clear_sessions_signs_the_customer_out(world: Any) -> None:
     client, _response, account = accept(world)
     assert signed_in(client)
-    world.admin.auth_time = timezone.now()  # a recent sign-in (step-up)
-    assert clear_sessions(actor=world.admin, account=account) == 1
+    # a recent sign-in (step-up)
+    assert clear_sessions(actor=fresh(world.admin), account=account) == 1
     page = client.get("/account/").content.decode()
     assert "You are not signed in" in page and EMAIL not in page
 

@@ -28,6 +28,7 @@ from orgdesk.activity.recorder import record
 from orgdesk.activity.visible import PublicEvent
 from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
 from orgdesk.security.actions import clear_sessions
+from orgdesk.testing.actors import SYSTEM, as_admin, fresh
 from tests.detail_support import client_for, role, tab_url
 
 pytestmark = pytest.mark.django_db
@@ -151,40 +152,40 @@ def audited(world):
     """Administrative actions on world.inside by another admin, each with a reason, and
     customer flows recorded with an IP, a reason code and metadata."""
     actor = create_account(
-        actor=None,
+        actor=SYSTEM,
         organization=world.acme,
         password="correct horse battery staple",
         email=SECRET_ACTOR["email"],
         given_name=SECRET_ACTOR["given"],
         family_name=SECRET_ACTOR["family"],
     )
-    grant_role(actor=None, account=actor, organization=world.acme, role=role("admin"))
-    actor.auth_time = timezone.now()  # a fresh step-up
+    grant_role(actor=SYSTEM, account=actor, organization=world.acme, role=role("admin"))
+    admin = fresh(actor)  # just stepped up
     inside = world.inside
-    disable_account(actor=actor, account=inside, reason="REASON-quarantine-7731")
-    enable_account(actor=actor, account=inside, reason="REASON-unlock-8842")
+    disable_account(actor=admin, account=inside, reason="REASON-quarantine-7731")
+    enable_account(actor=admin, account=inside, reason="REASON-unlock-8842")
     set_password(
-        actor=actor,
+        actor=admin,
         account=inside,
         password="a much longer passphrase 2025!",
         reason="REASON-password-9953",
     )
-    clear_sessions(actor=actor, account=inside, reason="REASON-sessions-1064")
+    clear_sessions(actor=admin, account=inside, reason="REASON-sessions-1064")
     send_password_link(
-        actor=actor, account=inside, purpose="password_reset", reason="REASON-link-2175"
+        actor=admin, account=inside, purpose="password_reset", reason="REASON-link-2175"
     )
     grant_role(
-        actor=actor,
+        actor=admin,
         account=inside,
         organization=world.france,
         role=role("account-recovery-assistant"),
         reason="REASON-grant-3286",
     )
-    update_account(actor=actor, account=inside, changes={"city": "Lyon"})
+    update_account(actor=admin, account=inside, changes={"city": "Lyon"})
     record(
         "login",
         account=inside,
-        actor=actor,
+        actor=as_admin(actor),
         result=Event.Result.FAILURE,
         reason="rate_limited",
         ip="198.51.100.77",
@@ -193,6 +194,7 @@ def audited(world):
     record(
         "login",
         account=inside,
+        actor=SYSTEM,
         result=Event.Result.FAILURE,
         reason="invalid_password",
         ip="2001:db8::7",
@@ -201,7 +203,7 @@ def audited(world):
     record(
         "mfa_challenge",
         account=inside,
-        actor=inside,
+        actor=as_admin(inside),
         ip="198.51.100.77",
         metadata={"method": "META-method-5353", "ip": "2001:db8::7"},
     )
@@ -248,7 +250,7 @@ def test_activity_never_shows_actor_ip_reason_or_metadata(admin_client, world, a
             admin_client.get(tab_url(world.emea, world.inside, "activity", **query), headers=HX)
         )
     for _ in range(30):
-        record("token_request", account=world.inside, actor=audited, ip="198.51.100.77")
+        record("token_request", account=world.inside, actor=as_admin(audited), ip="198.51.100.77")
     first = admin_client.get(page_url)
     _assert_private(first)
     second = admin_client.get(link(first.content.decode(), "next"))
@@ -447,7 +449,7 @@ def test_tabs_hidden_without_their_permission(world):
     consents_only = OrgRole.objects.create(
         slug="consents-viewer", name="C", permissions=["accounts.view", "consents.view"]
     )
-    grant_role(actor=None, account=world.cross, organization=world.emea, role=consents_only)
+    grant_role(actor=SYSTEM, account=world.cross, organization=world.emea, role=consents_only)
     page = client_for(world.cross).get(tab_url(world.emea, world.inside, "consents"))
     assert page.status_code == 200
     shown = [t.slug for t in page.context["tabs"]]
@@ -462,7 +464,7 @@ def test_each_tab_needs_its_own_permission(world):
     activity_only = OrgRole.objects.create(
         slug="activity-only", name="Activity", permissions=["accounts.view", "activity.view"]
     )
-    grant_role(actor=None, account=world.cross, organization=world.emea, role=activity_only)
+    grant_role(actor=SYSTEM, account=world.cross, organization=world.emea, role=activity_only)
     client = client_for(world.cross)
     activity = client.get(tab_url(world.emea, world.inside, "activity"))
     assert activity.status_code == 200
@@ -508,9 +510,8 @@ def notify(account: Any, code: str, sent_at: dt.datetime, **extra: Any) -> Notif
 
 
 def test_notifications_show_date_template_target_channel_and_expiry(admin_client, world):
-    world.admin.auth_time = timezone.now()
     link_sent = send_password_link(
-        actor=world.admin, account=world.inside, purpose="password_reset"
+        actor=fresh(world.admin), account=world.inside, purpose="password_reset"
     )
     old_code = notify(world.inside, "sms_otp", at("2025-01-05", "10:00"))
     no_expiry = notify(world.inside, "account_disabled", at("2025-01-06", "11:00"))

@@ -24,6 +24,7 @@ from orgdesk.activity.models import Event
 from orgdesk.notifications.models import Notification
 from orgdesk.security import actions, enrolment
 from orgdesk.security.models import Authenticator, EnrolmentLink
+from orgdesk.testing.actors import SYSTEM
 from tests.detail_support import action_url, client_for, tab_url
 from tests.soft_webauthn import SoftWebAuthn
 
@@ -179,8 +180,8 @@ def view_only_client(world):
     role = OrgRole.objects.create(
         slug="authn-view", name="Authn view", permissions=["accounts.view", "authenticators.view"]
     )
-    helper = create_account(actor=None, organization=world.france, email="helper@acme.test")
-    grant_role(actor=None, account=helper, organization=world.emea, role=role)
+    helper = create_account(actor=SYSTEM, organization=world.france, email="helper@acme.test")
+    grant_role(actor=SYSTEM, account=helper, organization=world.emea, role=role)
     return client_for(helper)
 
 
@@ -352,7 +353,7 @@ def test_duplicate_sms_otp_is_refused_but_another_account_may_use_the_number(adm
     assert Authenticator.objects.filter(account=world.inside, type="sms_otp").count() == 1
     # The same number as an SMS authenticator of another customer, and as an email: no clash.
     actions.add_otp_authenticator(
-        actor=None, account=world.outside, kind="sms_otp", identifier="+33698765432"
+        actor=SYSTEM, account=world.outside, kind="sms_otp", identifier="+33698765432"
     )
 
 
@@ -519,7 +520,7 @@ def test_link_stops_working_when_the_account_is_disabled(send_link, world):
     from orgdesk.accounts.actions import disable_account
 
     path = send_link()
-    disable_account(actor=None, account=world.inside)
+    disable_account(actor=SYSTEM, account=world.inside)
     assert_invalid(Client().get(path), world)
 
 
@@ -528,10 +529,10 @@ def test_enrolment_link_needs_an_enabled_account_with_email(admin_client, world,
     if problem == "disabled":
         from orgdesk.accounts.actions import disable_account
 
-        account = disable_account(actor=None, account=world.inside)
+        account = disable_account(actor=SYSTEM, account=world.inside)
         expected = "This account is disabled. Enable it before sending a link."
     else:
-        account = create_account(actor=None, organization=world.france, phone="+33698765431")
+        account = create_account(actor=SYSTEM, organization=world.france, phone="+33698765431")
         expected = "This account has no email address to send the link to."
     response = admin_client.post(add_url(world, account), {"kind": "totp"})
     back_to_tab(response, world, account)

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from orgdesk.access.actions import grant_role
 from orgdesk.access.models import OrgRole
 from orgdesk.consents.models import ConsentPolicy, ConsentRecord
+from orgdesk.testing.actors import SYSTEM
 from tests.detail_support import client_for, tab_url
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,7 @@ def test_consents_tab_needs_consents_view(world):
     activity_only = OrgRole.objects.create(
         slug="activity-viewer", name="A", permissions=["accounts.view", "activity.view"]
     )
-    grant_role(actor=None, account=world.cross, organization=world.emea, role=activity_only)
+    grant_role(actor=SYSTEM, account=world.cross, organization=world.emea, role=activity_only)
     client = client_for(world.cross)
     page = client.get(tab_url(world.emea, world.inside, "activity"))
     assert page.status_code == 200

@@ -16,6 +16,7 @@ from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts.actions import create_account
 from orgdesk.accounts.models import Group, GroupMembership
 from orgdesk.activity.models import Event
+from orgdesk.testing.actors import SYSTEM
 from tests.detail_support import action_url, client_for, role, tab_url
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def messages_of(response: Any) -> list[str]:
 
 def account_in(org: Any, email: str) -> Any:
     return create_account(
-        actor=None,
+        actor=SYSTEM,
         organization=org,
         email=email,
         given_name=email.split("@")[0].title(),
@@ -42,7 +43,7 @@ def admin_with(world: Any, email: str, *permissions: str, on: Any = None) -> Any
     custom, _ = OrgRole.objects.get_or_create(
         slug=email.split("@")[0], defaults={"name": email, "permissions": list(permissions)}
     )
-    grant_role(actor=None, account=account, organization=on or world.emea, role=custom)
+    grant_role(actor=SYSTEM, account=account, organization=on or world.emea, role=custom)
     return account
 
 
@@ -249,7 +250,7 @@ def assign_form(organization: Any, the_role: Any, reason: str = "") -> dict[str,
 
 
 def test_roles_tab_lists_visible_grants_and_offers_assignable_ones(admin_client, world):
-    grant_role(actor=None, account=world.inside, organization=world.france, role=role("viewer"))
+    grant_role(actor=SYSTEM, account=world.inside, organization=world.france, role=role("viewer"))
     OrgRole.objects.create(
         slug="vault", name="Vault keeper", permissions=["accounts.view"], protected=True
     )
@@ -269,7 +270,7 @@ def test_roles_tab_lists_visible_grants_and_offers_assignable_ones(admin_client,
     # A grant on Americas, outside the admin's reach, is not shown; but it makes the account
     # hold permissions the admin lacks there, so the account is read-only to them.
     grant_role(
-        actor=None,
+        actor=SYSTEM,
         account=world.inside,
         organization=world.americas,
         role=role("account-recovery-assistant"),
@@ -335,9 +336,9 @@ def delegator(world: Any) -> Any:
         slug="assigner", defaults={"name": "Assigner", "permissions": ["roles.assign"]}
     )
     grant_role(
-        actor=None, account=account, organization=world.emea, role=role("organization-manager")
+        actor=SYSTEM, account=account, organization=world.emea, role=role("organization-manager")
     )
-    grant_role(actor=None, account=account, organization=world.emea, role=assigner)
+    grant_role(actor=SYSTEM, account=account, organization=world.emea, role=assigner)
     return account
 
 
@@ -405,7 +406,7 @@ def test_an_admin_cannot_change_their_own_roles(admin_client, world):
 
 def test_role_changes_need_a_recent_sign_in(stale_admin_client, world):
     grant = grant_role(
-        actor=None, account=world.inside, organization=world.france, role=role("viewer")
+        actor=SYSTEM, account=world.inside, organization=world.france, role=role("viewer")
     )[0]
     for url, data in (
         (assign_url(world), assign_form(world.germany, role("viewer"))),
@@ -424,7 +425,7 @@ def test_role_changes_need_a_recent_sign_in(stale_admin_client, world):
 
 def test_revoke_role_records_the_event(admin_client, world):
     grant = grant_role(
-        actor=None, account=world.inside, organization=world.france, role=role("viewer")
+        actor=SYSTEM, account=world.inside, organization=world.france, role=role("viewer")
     )[0]
     response = admin_client.post(revoke_url(world, grant), {"reason": "Left the team"})
     assert response.status_code == 302
@@ -447,10 +448,10 @@ def test_revoke_role_records_the_event(admin_client, world):
 def test_revoking_another_accounts_or_an_unknown_assignment_is_404(admin_client, world):
     viewer_grant = RoleAssignment.objects.get(account=world.viewer)  # in reach, other account
     foreign_grant = grant_role(
-        actor=None, account=world.foreign, organization=world.globex, role=role("viewer")
+        actor=SYSTEM, account=world.foreign, organization=world.globex, role=role("viewer")
     )[0]
     americas_grant = grant_role(
-        actor=None, account=world.inside, organization=world.americas, role=role("viewer")
+        actor=SYSTEM, account=world.inside, organization=world.americas, role=role("viewer")
     )[0]  # the right account, but on an organization out of reach
     for target in (viewer_grant, foreign_grant, americas_grant, 987654321, 10**20):
         assert admin_client.post(revoke_url(world, target)).status_code == 404
@@ -467,7 +468,7 @@ def test_revoking_another_accounts_or_an_unknown_assignment_is_404(admin_client,
 def test_role_actions_on_other_organizations_are_404(admin_client, world, where):
     customer = world.customer_in(where)
     grant = grant_role(
-        actor=None, account=customer, organization=customer.organization, role=role("viewer")
+        actor=SYSTEM, account=customer, organization=customer.organization, role=role("viewer")
     )[0]
     for org in (world.emea, customer.organization):
         response = admin_client.post(
@@ -480,7 +481,7 @@ def test_role_actions_on_other_organizations_are_404(admin_client, world, where)
 
 def test_role_actions_need_roles_assign(world):
     grant = grant_role(
-        actor=None, account=world.inside, organization=world.france, role=role("viewer")
+        actor=SYSTEM, account=world.inside, organization=world.france, role=role("viewer")
     )[0]
     viewer = client_for(world.viewer)
     assert (

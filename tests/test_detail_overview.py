@@ -16,6 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from orgdesk.access.actions import grant_role
+from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.models import Account
@@ -24,6 +25,7 @@ from orgdesk.activity.recorder import record
 from orgdesk.activity.visible import PUBLIC_FIELDS
 from orgdesk.notifications.models import Notification
 from orgdesk.security.models import CustomerSession
+from orgdesk.testing.actors import SYSTEM, as_admin
 from tests.detail_support import action_url, client_for, identifiers, tab_url
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +107,7 @@ def profile(account: Account, **changes: Any) -> dict[str, Any]:
 def client_with(world: Any, *permissions: str) -> Any:
     """A client for `cross` (lives in Germany) holding only `permissions` on EMEA."""
     role = OrgRole.objects.create(slug="custom", name="Custom", permissions=list(permissions))
-    grant_role(actor=None, account=world.cross, organization=world.emea, role=role)
+    grant_role(actor=SYSTEM, account=world.cross, organization=world.emea, role=role)
     return client_for(world.cross)
 
 
@@ -156,18 +158,26 @@ def test_recent_activity_shows_only_public_fields(admin_client, world):
     record(
         "login",
         account=world.inside,
+        actor=Actor.customer(world.inside),
         ip="198.51.100.77",
         metadata={"client_id": "secret-client-id"},
     )
     record(
         "account.updated",
         account=world.inside,
-        actor=world.admin,
+        actor=as_admin(world.admin),
         ip="192.0.2.99",
         metadata={"fields": ["hidden_marker_field"], "reason": "internal reason text"},
     )
-    record("mfa_challenge", account=world.inside, result=Event.Result.FAILURE)
-    record("login", account=world.outside, ip="198.51.100.1")  # someone else's
+    record(
+        "mfa_challenge",
+        account=world.inside,
+        actor=Actor.customer(world.inside),
+        result=Event.Result.FAILURE,
+    )
+    record(
+        "login", account=world.outside, actor=Actor.customer(world.outside), ip="198.51.100.1"
+    )  # someone else's
     response = overview(admin_client, world)
     recent = response.context["recent"]
     assert [kind(row) for row in recent][:3] == ["mfa_challenge", "account.updated", "login"]
@@ -191,7 +201,7 @@ def test_recent_activity_shows_only_public_fields(admin_client, world):
 
 def test_empty_states(admin_client, world):
     account = account_actions.create_account(
-        actor=None, organization=world.france, username="bare.account"
+        actor=SYSTEM, organization=world.france, username="bare.account"
     )
     response = overview(admin_client, world, account)
     html = response.content.decode()
@@ -273,7 +283,7 @@ def test_edit_identifiers(admin_client, world):
 
 def test_identifiers_taken_in_the_identity_store_are_refused(admin_client, world):
     account_actions.update_account(
-        actor=None, account=world.viewer, changes={"username": "Boss", "phone": "+33698765432"}
+        actor=SYSTEM, account=world.viewer, changes={"username": "Boss", "phone": "+33698765432"}
     )
     account = fresh(world.inside)
     url = action_url("account_update_identifiers", world.emea, account)
@@ -349,7 +359,7 @@ def test_stale_form_writes_nothing(admin_client, world):
     account = fresh(world.inside)
     loaded = identifiers(account, username="mine")  # the page was loaded here
     account_actions.update_account(
-        actor=world.admin, account=account, changes={"given_name": "Changed"}
+        actor=as_admin(world.admin), account=account, changes={"given_name": "Changed"}
     )
     before = events(account, "account.updated")
     response = admin_client.post(
@@ -554,7 +564,7 @@ def test_picture_metadata_is_dropped_and_orientation_applied(admin_client, world
 def test_stale_picture_upload_writes_nothing(admin_client, world):
     account = fresh(world.inside)
     loaded = profile(account)
-    account_actions.update_account(actor=None, account=account, changes={"city": "Nice"})
+    account_actions.update_account(actor=SYSTEM, account=account, changes={"city": "Nice"})
     response = admin_client.post(
         action_url("account_update_profile", world.emea, account),
         {**loaded, "city": "Nice", "picture": upload(png())},
@@ -714,12 +724,12 @@ def test_password_reset_sent_twice_sends_one_link(
 @pytest.mark.parametrize("case", ["disabled", "no_email", "bad_form"])
 def test_password_reset_refusals(admin_client, world, case):
     if case == "disabled":
-        account_actions.disable_account(actor=None, account=world.inside)
+        account_actions.disable_account(actor=SYSTEM, account=world.inside)
         account, expected = world.inside, "This account is disabled"
         data = {"last_link": ""}
     elif case == "no_email":
         account = account_actions.create_account(
-            actor=None, organization=world.france, username="no.email"
+            actor=SYSTEM, organization=world.france, username="no.email"
         )
         expected, data = "no email address", {"last_link": ""}
     else:

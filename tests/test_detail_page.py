@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from orgdesk.access.models import OrgRole
+from orgdesk.testing.actors import SYSTEM
 from tests.detail_support import TAB_SLUGS, client_for, tab_url
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def test_without_accounts_view_the_page_is_403_or_404(world):
     role = OrgRole.objects.create(slug="consents-only", name="C", permissions=["consents.view"])
     from orgdesk.access.actions import grant_role
 
-    grant_role(actor=None, account=world.cross, organization=world.emea, role=role)
+    grant_role(actor=SYSTEM, account=world.cross, organization=world.emea, role=role)
     client = client_for(world.cross)
     assert client.get(tab_url(world.emea, world.inside, "consents")).status_code == 404
 

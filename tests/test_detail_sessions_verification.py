@@ -16,7 +16,7 @@ from orgdesk.accounts.models import Account
 from orgdesk.activity.models import Event
 from orgdesk.security.devices import describe_device
 from orgdesk.security.models import Authenticator, CustomerSession
-from orgdesk.testing.battery import fresh
+from orgdesk.testing.actors import SYSTEM, fresh
 from orgdesk.verification.actions import verify_manually
 from orgdesk.verification.models import VerificationPolicy, VerificationResult
 from orgdesk.verification.selectors import applicable_policies
@@ -52,7 +52,7 @@ def role_with(slug: str, *permissions: str) -> OrgRole:
 def client_with(world: Any, *permissions: str) -> Any:
     """A client for `cross` (lives in Germany) holding only `permissions` on EMEA."""
     grant_role(
-        actor=None,
+        actor=SYSTEM,
         account=world.cross,
         organization=world.emea,
         role=role_with("custom", *permissions),

@@ -1,9 +1,11 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from orgdesk.access.actor import Actor
 from orgdesk.activity.events import EVENT_TYPES, category_of
 from orgdesk.activity.models import AppendOnlyError, Event
 from orgdesk.activity.recorder import record
+from orgdesk.testing.actors import SYSTEM
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +14,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def event(tree):
     account = make_account(tree.france, email="ev@example.com")
-    return record("login", account=account, ip="203.0.113.9", metadata={"client_id": "web"})
+    return record(
+        "login",
+        account=account,
+        actor=Actor.customer(account),
+        ip="203.0.113.9",
+        metadata={"client_id": "web"},
+    )
 
 
 def test_record_fills_category_and_organization(event, tree):
@@ -20,7 +28,7 @@ def test_record_fills_category_and_organization(event, tree):
     assert event.organization_id == tree.france.id
     assert category_of("account.disabled") == "admin_action"
     with pytest.raises(ValueError, match="unknown event type"):
-        record("made.up")
+        record("made.up", actor=SYSTEM)
 
 
 def test_events_cannot_be_changed_through_the_orm(event):

@@ -18,7 +18,8 @@ from django.test import Client
 from django.urls import reverse
 
 from orgdesk.invitations import actions as invitation_actions
-from orgdesk.invitations import bulk
+from orgdesk.invitations.bulk import preview as bulk_preview
+from orgdesk.testing.actors import as_admin
 from orgdesk.testing.world import World
 from tests.detail_support import tab_url
 
@@ -116,9 +117,11 @@ def header_sets() -> list[dict[str, str]]:
 def lists(world: World) -> dict[str, str]:
     """Every list URL of the portal, by a short name, for the Admin of Acme / EMEA."""
     emea, account = world.emea, world.inside
-    invitation_actions.invite(actor=world.admin, organization=emea, email="invitee@example.test")
-    job = bulk.preview_bulk_invite(
-        actor=world.admin,
+    invitation_actions.invite(
+        actor=as_admin(world.admin), organization=emea, email="invitee@example.test"
+    )
+    job = bulk_preview.preview_bulk_invite(
+        actor=as_admin(world.admin),
         organization=emea,
         filename="people.csv",
         data=b"email,given_name\nnew@example.test,New\nnot-an-address,Bad\n",

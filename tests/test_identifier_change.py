@@ -21,6 +21,7 @@ from orgdesk.accounts.models import Account
 from orgdesk.activity.models import Event
 from orgdesk.notifications.models import Notification
 from orgdesk.organizations.actions import create_organization
+from orgdesk.testing.actors import SYSTEM
 from orgdesk.testing.auth import portal_login
 from tests.detail_support import action_url, tab_url
 from tests.detail_support import identifiers as _identifiers
@@ -41,7 +42,7 @@ def sink(settings: Any) -> Iterator[Sink]:
 
 def _account(org: Any, address: str, slug: str | None = None, where: Any = None) -> Account:
     account = account_actions.create_account(
-        actor=None,
+        actor=SYSTEM,
         organization=org,
         password=PASSWORD,
         email=address,
@@ -51,15 +52,15 @@ def _account(org: Any, address: str, slug: str | None = None, where: Any = None)
     )
     if slug:
         role = OrgRole.objects.get(slug=slug)
-        grant_role(actor=None, account=account, organization=where or org, role=role)
+        grant_role(actor=SYSTEM, account=account, organization=where or org, role=role)
     return account
 
 
 @pytest.fixture
 def store() -> dict[str, Any]:
-    acme = create_organization(actor=None, name="Acme")
-    latam = create_organization(actor=None, name="Latin America", parent=acme)
-    dach = create_organization(actor=None, name="DACH", parent=acme)
+    acme = create_organization(actor=SYSTEM, name="Acme")
+    latam = create_organization(actor=SYSTEM, name="Latin America", parent=acme)
+    dach = create_organization(actor=SYSTEM, name="DACH", parent=acme)
     return {
         "latam": latam,
         "dach": dach,
@@ -171,7 +172,7 @@ def test_email_change_then_reset_never_reaches_the_new_address_unverified(
 def test_an_admin_cannot_mark_a_new_address_verified(store):
     from django.core.exceptions import PermissionDenied
 
-    from orgdesk.testing.battery import fresh
+    from orgdesk.testing.actors import fresh
 
     with pytest.raises(PermissionDenied):
         account_actions.update_account(
@@ -184,7 +185,7 @@ def test_an_admin_cannot_mark_a_new_address_verified(store):
 def test_a_phone_change_is_noticed_at_the_email_address(
     store, sink, django_capture_on_commit_callbacks
 ):
-    from orgdesk.testing.battery import fresh
+    from orgdesk.testing.actors import fresh
 
     customer = store["customer"]
     with django_capture_on_commit_callbacks(execute=True):

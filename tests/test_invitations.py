@@ -37,6 +37,7 @@ from orgdesk.notifications.models import Notification
 from orgdesk.organizations.models import PORTAL_CLIENT_ID
 from orgdesk.portal.models import AdminPreference
 from orgdesk.security.stepup import StepUpRequired
+from orgdesk.testing.actors import SYSTEM, as_admin, fresh
 from tests.detail_support import client_for, role
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,7 @@ def url(name: str, org: Any, *extra: Any) -> str:
 def admin_with(world: Any, email: str, *permissions: str, on: Any = None) -> Any:
     """An account of France holding a custom role with `permissions` on `on` (EMEA)."""
     account = create_account(
-        actor=None,
+        actor=SYSTEM,
         organization=world.france,
         email=email,
         given_name="Custom",
@@ -78,17 +79,17 @@ def admin_with(world: Any, email: str, *permissions: str, on: Any = None) -> Any
     custom, _ = OrgRole.objects.get_or_create(
         slug=email.split("@")[0], defaults={"name": email, "permissions": list(permissions)}
     )
-    grant_role(actor=None, account=account, organization=on or world.emea, role=custom)
+    grant_role(actor=SYSTEM, account=account, organization=on or world.emea, role=custom)
     return account
 
 
 def make_invitation(
-    org: Any, email: str, *, actor: Any = None, sent_ago: dt.timedelta | None = None, **kw: Any
+    org: Any, email: str, *, actor: Any = SYSTEM, sent_ago: dt.timedelta | None = None, **kw: Any
 ) -> tuple[Invitation, str]:
     """An invitation made by the real action; `sent_ago` moves it into the past."""
-    options = actions.invitation_options(actor=actor, organization=org, **kw)
+    options = actions.invitation_options(actor=as_admin(actor), organization=org, **kw)
     invitation, token = actions.issue_invitation(
-        actor=actor, organization=org, email=email, options=options
+        actor=as_admin(actor), organization=org, email=email, options=options
     )
     if sent_ago:
         Invitation.objects.filter(pk=invitation.pk).update(
@@ -140,7 +141,7 @@ def listing(world: Any) -> SimpleNamespace:
     actions.accept_invitation(token=token, password=PASSWORD, given_name="A", family_name="B")
     accepted.refresh_from_db()
     revoked, _ = make_invitation(world.emea, "revoked@example.test")
-    actions.revoke_invitation(actor=None, invitation=revoked)
+    actions.revoke_invitation(actor=SYSTEM, invitation=revoked)
     return SimpleNamespace(
         pending=pending,
         outdated=outdated,
@@ -478,7 +479,7 @@ def test_pending_invitation_elsewhere_in_the_store_is_refused(world: Any) -> Non
 
 def test_outdated_invitation_is_replaced(world: Any) -> None:
     old, _ = make_invitation(world.emea, "again@example.test", sent_ago=dt.timedelta(days=9))
-    new, _ = make_invitation(world.emea, "again@example.test", actor=world.admin)
+    new, _ = make_invitation(world.emea, "again@example.test", actor=as_admin(world.admin))
     old.refresh_from_db()
     assert old.status == "revoked" and new.status == "pending"
     event = Event.objects.get(type="invitation.revoked")
@@ -498,7 +499,9 @@ def test_expiry_limits(inviter: Client, world: Any, settings: Any) -> None:
     form = inviter.get(url("invitation_create", world.emea)).content.decode()
     assert 'value="2"' in form and "From 1 to 3 days." in form
     with pytest.raises(ValidationError):
-        actions.invite(actor=world.admin, organization=world.emea, email="x@example.test", days=4)
+        actions.invite(
+            actor=as_admin(world.admin), organization=world.emea, email="x@example.test", days=4
+        )
     bad_locale = inviter.post(
         url("invitation_create", world.emea),
         {"email": "l@example.test", "days": "2", "locale": "xx"},
@@ -526,13 +529,16 @@ def test_escalation_refused_for_a_role_the_admin_does_not_hold(world: Any) -> No
     assert not Invitation.objects.exists()
     with pytest.raises(EscalationRefused):
         actions.invite(
-            actor=limited, organization=world.emea, email="esc@example.test", roles=[role("admin")]
+            actor=as_admin(limited),
+            organization=world.emea,
+            email="esc@example.test",
+            roles=[role("admin")],
         )
     # Without roles.assign, no role at all.
     manager = world.cross  # Organization manager on Americas: no roles.assign
     with pytest.raises(EscalationRefused):
         actions.invite(
-            actor=manager,
+            actor=as_admin(manager),
             organization=world.americas,
             email="esc@example.test",
             roles=[role("account-recovery-assistant")],
@@ -541,7 +547,10 @@ def test_escalation_refused_for_a_role_the_admin_does_not_hold(world: Any) -> No
     germany = Group.objects.create(organization=world.germany, name="Germany ops")
     with pytest.raises(PermissionDenied):
         actions.invite(
-            actor=world.admin, organization=world.france, email="g@example.test", groups=[germany]
+            actor=as_admin(world.admin),
+            organization=world.france,
+            email="g@example.test",
+            groups=[germany],
         )
     assert not Invitation.objects.exists()
 
@@ -552,7 +561,7 @@ def test_roles_need_a_recent_sign_in(world: Any, stale_admin_client: Client) -> 
     assert 'name="roles"' not in form
     with pytest.raises(StepUpRequired):
         actions.invite(
-            actor=world.admin,
+            actor=as_admin(world.admin),
             organization=world.emea,
             email="r@example.test",
             roles=[role("account-recovery-assistant")],
@@ -568,7 +577,9 @@ def test_roles_need_a_recent_sign_in(world: Any, stale_admin_client: Client) -> 
 
 def test_invite_without_manage_is_refused_by_the_action(world: Any) -> None:
     with pytest.raises(PermissionDenied):
-        actions.invite(actor=world.viewer, organization=world.emea, email="v@example.test")
+        actions.invite(
+            actor=as_admin(world.viewer), organization=world.emea, email="v@example.test"
+        )
 
 
 # ---- token lifecycle -------------------------------------------------------------------------
@@ -588,7 +599,7 @@ def test_unknown_expired_revoked_and_used_tokens_get_the_same_page(world: Any) -
         world.emea, "expired@example.test", sent_ago=dt.timedelta(days=8)
     )
     revoked, revoked_token = make_invitation(world.emea, "revoked@example.test")
-    actions.revoke_invitation(actor=world.admin, invitation=revoked)
+    actions.revoke_invitation(actor=as_admin(world.admin), invitation=revoked)
     _used, used_token = make_invitation(world.emea, "used@example.test")
     actions.accept_invitation(token=used_token, password=PASSWORD, given_name="U", family_name="S")
     pages = {
@@ -674,19 +685,19 @@ def test_resend_replaces_the_token_and_is_rate_limited(
             last_sent=timezone.now() - dt.timedelta(minutes=2)
         )
         with django_capture_on_commit_callbacks(execute=True):
-            actions.resend_invitation(actor=world.admin, invitation=invitation)
+            actions.resend_invitation(actor=as_admin(world.admin), invitation=invitation)
     Invitation.objects.filter(pk=invitation.pk).update(
         last_sent=timezone.now() - dt.timedelta(minutes=2)
     )
     with pytest.raises(actions.ResendLimited) as caught:
-        actions.resend_invitation(actor=world.admin, invitation=invitation)
+        actions.resend_invitation(actor=as_admin(world.admin), invitation=invitation)
     assert "times in the last hour" in caught.value.messages[0]
 
 
 def test_resend_renews_an_outdated_invitation(world: Any) -> None:
     invitation, _ = make_invitation(world.emea, "late@example.test", sent_ago=dt.timedelta(days=8))
     assert invitation.state == "outdated"
-    invitation = actions.resend_invitation(actor=world.admin, invitation=invitation)
+    invitation = actions.resend_invitation(actor=as_admin(world.admin), invitation=invitation)
     assert invitation.state == "pending"
     assert invitation.expires > timezone.now() + dt.timedelta(days=6)
 
@@ -696,14 +707,14 @@ def test_resend_refused_when_not_pending_or_the_address_is_taken(world: Any) -> 
         world.emea, "gone@example.test", sent_ago=dt.timedelta(minutes=5)
     )
     create_account(
-        actor=None, organization=world.germany, email="gone@example.test", given_name="G"
+        actor=SYSTEM, organization=world.germany, email="gone@example.test", given_name="G"
     )
     with pytest.raises(ValidationError) as caught:
-        actions.resend_invitation(actor=world.admin, invitation=invitation)
+        actions.resend_invitation(actor=as_admin(world.admin), invitation=invitation)
     assert caught.value.code == "account_exists"
-    actions.revoke_invitation(actor=world.admin, invitation=invitation)
+    actions.revoke_invitation(actor=as_admin(world.admin), invitation=invitation)
     with pytest.raises(ValidationError) as caught:
-        actions.resend_invitation(actor=world.admin, invitation=invitation)
+        actions.resend_invitation(actor=as_admin(world.admin), invitation=invitation)
     assert caught.value.code == "not_pending"
 
 
@@ -745,10 +756,10 @@ def test_acceptance_creates_the_account_with_groups_and_roles(
     world: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     emea_group = Group.objects.create(organization=world.emea, name="EMEA staff")
-    world.admin.auth_time = timezone.now()  # signed in just now (roles need a recent sign-in)
+    # signed in just now (roles need a recent sign-in)
     with django_capture_on_commit_callbacks(execute=True):
         invitation = actions.invite(
-            actor=world.admin,
+            actor=fresh(world.admin),
             organization=world.emea,
             email="new.person@example.test",
             given_name="New",
@@ -833,7 +844,9 @@ def test_double_submission_creates_one_account(world: Any) -> None:
 
 def test_address_taken_before_acceptance(world: Any) -> None:
     invitation, token = make_invitation(world.emea, "race@example.test")
-    create_account(actor=None, organization=world.france, email="RACE@example.test", given_name="R")
+    create_account(
+        actor=SYSTEM, organization=world.france, email="RACE@example.test", given_name="R"
+    )
     client = Client()
     response = register(client, f"/invite/{token}")
     assert response.status_code == 400

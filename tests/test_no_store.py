@@ -18,8 +18,9 @@ from PIL import Image
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.pictures import process_upload
 from orgdesk.invitations import actions as invitation_actions
-from orgdesk.invitations import bulk
+from orgdesk.invitations.bulk import preview as bulk_preview
 from orgdesk.security.middleware import NO_STORE_PREFIXES
+from orgdesk.testing.actors import SYSTEM, as_admin
 from orgdesk.testing.world import World
 from tests.detail_support import TAB_SLUGS, action_url, tab_url
 from tests.test_invitations import make_invitation, register
@@ -52,12 +53,12 @@ def _png() -> SimpleUploadedFile:
 def portal_urls(world: World) -> dict[str, str]:
     """GET addresses of the portal for the Admin of Acme / EMEA, by a short name."""
     emea, account = world.emea, world.inside
-    account_actions.set_picture(actor=None, account=account, picture=process_upload(_png()))
+    account_actions.set_picture(actor=SYSTEM, account=account, picture=process_upload(_png()))
     invitation = invitation_actions.invite(
-        actor=world.admin, organization=emea, email="invitee@example.test"
+        actor=as_admin(world.admin), organization=emea, email="invitee@example.test"
     )
-    job = bulk.preview_bulk_invite(
-        actor=world.admin,
+    job = bulk_preview.preview_bulk_invite(
+        actor=as_admin(world.admin),
         organization=emea,
         filename="people.csv",
         data=b"email,given_name\nnew@example.test,New\n",

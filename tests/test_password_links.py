@@ -27,6 +27,7 @@ from orgdesk.accounts.passwords import (
 from orgdesk.activity.models import Event
 from orgdesk.notifications.models import Notification, NotificationTemplate
 from orgdesk.security.models import CustomerSession
+from orgdesk.testing.actors import SYSTEM, as_admin
 from orgdesk.testing.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -45,10 +46,10 @@ def world():
 def send(django_capture_on_commit_callbacks):
     """send_password_link with its on_commit email delivered; returns (notification, path)."""
 
-    def _send(account, purpose="password_reset", actor=None, **kwargs):
+    def _send(account, purpose="password_reset", actor=SYSTEM, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             notification = send_password_link(
-                actor=actor, account=account, purpose=purpose, **kwargs
+                actor=as_admin(actor), account=account, purpose=purpose, **kwargs
             )
         return notification, link_path(mail.outbox[-1].body)
 
@@ -94,7 +95,7 @@ def later(minutes: float):
 
 
 def test_reset_link_records_notification_event_and_sends_email(world, send):
-    notification, path = send(world.inside, actor=world.admin, reason="locked out")
+    notification, path = send(world.inside, actor=as_admin(world.admin), reason="locked out")
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -125,9 +126,11 @@ def test_reset_link_records_notification_event_and_sends_email(world, send):
 
 
 def test_set_password_link_for_a_new_account_lasts_three_days(world, send):
-    account = create_account(actor=world.admin, organization=world.france, email="new@acme.test")
+    account = create_account(
+        actor=as_admin(world.admin), organization=world.france, email="new@acme.test"
+    )
     assert not account.has_usable_password()
-    notification, path = send(account, purpose="set_password", actor=world.admin)
+    notification, path = send(account, purpose="set_password", actor=as_admin(world.admin))
 
     assert mail.outbox[0].subject == "Set your password"
     assert notification.expires_at - notification.sent_at == dt.timedelta(days=3)
@@ -149,7 +152,7 @@ def test_email_failure_marks_the_notification_failed(world, django_capture_on_co
         django_capture_on_commit_callbacks(execute=True),
     ):
         notification = send_password_link(
-            actor=world.admin, account=world.inside, purpose="password_reset"
+            actor=as_admin(world.admin), account=world.inside, purpose="password_reset"
         )
     notification.refresh_from_db()
     assert notification.status == Notification.Status.FAILED
@@ -159,7 +162,7 @@ def test_email_failure_marks_the_notification_failed(world, django_capture_on_co
 def test_email_waits_for_commit(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notification = send_password_link(
-            actor=None, account=world.inside, purpose="password_reset"
+            actor=SYSTEM, account=world.inside, purpose="password_reset"
         )
     assert len(callbacks) == 1
     assert mail.outbox == []
@@ -180,7 +183,9 @@ def test_email_waits_for_commit(world, django_capture_on_commit_callbacks):
 def test_permissions(world, actor, customer, purpose, error, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(error):
         send_password_link(
-            actor=getattr(world, actor), account=world.customer_in(customer), purpose=purpose
+            actor=as_admin(getattr(world, actor)),
+            account=world.customer_in(customer),
+            purpose=purpose,
         )
     assert mail.outbox == []
     assert not Notification.objects.exists()
@@ -192,40 +197,45 @@ def test_recovery_assistant_may_reset_but_not_send_set_password_links(world, sen
     from orgdesk.testing.world import role
 
     helper = create_account(
-        actor=None, organization=world.france, email="helper@acme.test", password=NEW_PASSWORD
+        actor=SYSTEM, organization=world.france, email="helper@acme.test", password=NEW_PASSWORD
     )
     grant_role(
-        actor=None, account=helper, organization=world.emea, role=role("account-recovery-assistant")
+        actor=SYSTEM,
+        account=helper,
+        organization=world.emea,
+        role=role("account-recovery-assistant"),
     )
-    send(world.inside, actor=helper)
+    send(world.inside, actor=as_admin(helper))
     with pytest.raises(PermissionDenied):
-        send_password_link(actor=helper, account=world.inside, purpose="set_password")
+        send_password_link(actor=as_admin(helper), account=world.inside, purpose="set_password")
 
 
 def test_refuses_accounts_without_email_and_disabled_accounts(world):
-    phone_only = create_account(actor=None, organization=world.france, phone="+33699999999")
+    phone_only = create_account(actor=SYSTEM, organization=world.france, phone="+33699999999")
     with pytest.raises(PasswordLinkError, match="no email address"):
-        send_password_link(actor=world.admin, account=phone_only, purpose="password_reset")
+        send_password_link(
+            actor=as_admin(world.admin), account=phone_only, purpose="password_reset"
+        )
     disabled = world.inside
     Account.objects.filter(pk=disabled.pk).update(
         status=Account.Status.DISABLED, disabled_at=timezone.now()
     )
     with pytest.raises(PasswordLinkError, match="disabled"):
-        send_password_link(actor=world.admin, account=disabled, purpose="password_reset")
+        send_password_link(actor=as_admin(world.admin), account=disabled, purpose="password_reset")
     assert not Notification.objects.exists()
     assert issubclass(PasswordLinkError, ValueError)
 
 
 def test_unknown_purpose_is_a_programming_error(world):
     with pytest.raises(ValueError, match="unknown password link purpose"):
-        send_password_link(actor=None, account=world.inside, purpose="email_verification")
+        send_password_link(actor=SYSTEM, account=world.inside, purpose="email_verification")
 
 
 # ---- the customer page ----------------------------------------------------------------------
 
 
 def test_link_works_once_and_signs_the_customer_out(world, send):
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     assert CustomerSession.objects.filter(account=world.inside, revoked_at__isnull=True).exists()
     client = Client()
 
@@ -251,14 +261,14 @@ def test_link_works_once_and_signs_the_customer_out(world, send):
 
 
 def test_set_password_leaves_sessions_alone(world, send):
-    _, path = send(world.inside, purpose="set_password", actor=world.admin)
+    _, path = send(world.inside, purpose="set_password", actor=as_admin(world.admin))
     use_link(Client(), path)
     assert CustomerSession.objects.filter(account=world.inside, revoked_at__isnull=True).exists()
     assert Event.objects.get(type="password_change").metadata == {"purpose": "set_password"}
 
 
 def test_token_is_moved_out_of_the_address(world, send):
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     token = token_of(path)
     client = Client()
 
@@ -284,13 +294,13 @@ def test_token_is_moved_out_of_the_address(world, send):
 
 
 def test_a_scanner_opening_the_link_does_not_use_it(world, send):
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     assert Client().get(path).status_code == 302  # e.g. an email security scanner
     assert use_link(Client(), path)["Location"] == DONE
 
 
 def test_link_expires_after_the_template_lifetime(world, send):
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     with later(59):
         assert Client().get(path).status_code == 302
     with later(61):
@@ -308,26 +318,26 @@ def test_link_expires_after_the_template_lifetime(world, send):
 
 def test_template_lifetime_is_read_from_the_template(world, send):
     NotificationTemplate.objects.filter(code="password_reset").update(expires_after=1)
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     with later(2):
         assert_invalid(Client().get(path))
 
 
 def test_a_newer_link_supersedes_the_older_one(world, send):
-    _, first = send(world.inside, actor=world.admin)
-    _, second = send(world.inside, actor=world.admin)
+    _, first = send(world.inside, actor=as_admin(world.admin))
+    _, second = send(world.inside, actor=as_admin(world.admin))
     assert first != second
     assert_invalid(Client().get(first))
     # A link of the other purpose does not supersede this one.
-    send(world.inside, purpose="set_password", actor=world.admin)
+    send(world.inside, purpose="set_password", actor=as_admin(world.admin))
     assert use_link(Client(), second)["Location"] == DONE
 
 
 def test_an_older_link_opened_before_a_newer_one_was_sent_is_refused_on_submit(world, send):
-    _, first = send(world.inside, actor=world.admin)
+    _, first = send(world.inside, actor=as_admin(world.admin))
     client = Client()
     opened = client.get(first)
-    send(world.inside, actor=world.admin)
+    send(world.inside, actor=as_admin(world.admin))
     response = client.post(
         opened["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     )
@@ -335,7 +345,7 @@ def test_an_older_link_opened_before_a_newer_one_was_sent_is_refused_on_submit(w
 
 
 def test_a_password_change_invalidates_the_link(world, send):
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     account = Account.objects.get(pk=world.inside.pk)
     account.set_password("another long passphrase")
     account.save()
@@ -343,21 +353,23 @@ def test_a_password_change_invalidates_the_link(world, send):
 
 
 def test_an_admin_setting_the_password_invalidates_the_link(world, send):
-    _, path = send(world.inside, actor=None)
+    _, path = send(world.inside, actor=SYSTEM)
     with mock.patch("orgdesk.accounts.actions.require_recent_auth"):
-        set_password(actor=world.admin, account=world.inside, password="another long passphrase")
+        set_password(
+            actor=as_admin(world.admin), account=world.inside, password="another long passphrase"
+        )
     assert_invalid(Client().get(path))
 
 
 def test_disabling_the_account_invalidates_the_link(world, send):
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     with mock.patch("orgdesk.accounts.actions.require_recent_auth"):
-        disable_account(actor=world.admin, account=world.inside)
+        disable_account(actor=as_admin(world.admin), account=world.inside)
     assert_invalid(Client().get(path))
 
 
 def test_wrong_purpose_uid_or_token_get_the_same_page(world, send):
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     base, query = path.split("?")
     uid, token = base.split("/")[-2:]
     prefix = "/account/password"
@@ -388,8 +400,8 @@ def test_wrong_purpose_uid_or_token_get_the_same_page(world, send):
 
 
 def test_a_reset_token_is_not_a_set_password_token(world, send):
-    _, path = send(world.inside, actor=world.admin)
-    send(world.inside, purpose="set_password", actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
+    send(world.inside, purpose="set_password", actor=as_admin(world.admin))
     uid, token = path.split("?")[0].split("/")[-2:]
     with pytest.raises(InvalidPasswordLink):
         complete_password_link(
@@ -398,7 +410,7 @@ def test_a_reset_token_is_not_a_set_password_token(world, send):
 
 
 def test_weak_or_mismatched_passwords_are_refused_and_the_link_stays_valid(world, send):
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     client = Client()
     opened = client.get(path)
     for first, second in [("password123", "password123"), (NEW_PASSWORD, NEW_PASSWORD + "x")]:
@@ -417,7 +429,7 @@ def test_weak_or_mismatched_passwords_are_refused_and_the_link_stays_valid(world
 
 
 def test_complete_password_link_validates_and_works_once(world, send):
-    _, path = send(world.inside, actor=world.admin)
+    _, path = send(world.inside, actor=as_admin(world.admin))
     uid, token = path.split("?")[0].split("/")[-2:]
     with pytest.raises(ValidationError):
         complete_password_link(uidb64=uid, purpose="password_reset", token=token, password="1234")

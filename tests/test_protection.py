@@ -26,7 +26,7 @@ from orgdesk.organizations.actions import create_organization
 from orgdesk.security import actions as security_actions
 from orgdesk.security.models import Authenticator, CustomerSession
 from orgdesk.security.stepup import StepUpRequired
-from orgdesk.testing.battery import fresh
+from orgdesk.testing.actors import SYSTEM, as_admin, fresh
 from orgdesk.verification.models import VerificationPolicy
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def role(slug: str) -> OrgRole:
 
 def _account(org: Any, email: str, *roles: tuple[Any, str]) -> Account:
     account = account_actions.create_account(
-        actor=None,
+        actor=SYSTEM,
         organization=org,
         password=PASSWORD,
         email=email,
@@ -50,7 +50,7 @@ def _account(org: Any, email: str, *roles: tuple[Any, str]) -> Account:
         family_name="Test",
     )
     for where, slug in roles:
-        grant_role(actor=None, account=account, organization=where, role=role(slug))
+        grant_role(actor=SYSTEM, account=account, organization=where, role=role(slug))
     Authenticator.objects.create(
         account=account, type=Authenticator.Type.EMAIL_OTP, label=email, identifier=email
     )
@@ -71,10 +71,10 @@ class Store:
 
 @pytest.fixture
 def store() -> Store:
-    acme = create_organization(actor=None, name="Acme")
-    latam = create_organization(actor=None, name="Latin America", parent=acme)
-    brazil = create_organization(actor=None, name="Brazil", parent=latam)
-    dach = create_organization(actor=None, name="DACH", parent=acme)
+    acme = create_organization(actor=SYSTEM, name="Acme")
+    latam = create_organization(actor=SYSTEM, name="Latin America", parent=acme)
+    brazil = create_organization(actor=SYSTEM, name="Brazil", parent=latam)
+    dach = create_organization(actor=SYSTEM, name="DACH", parent=acme)
     targets = {
         # an Admin of the actor's own organization
         "own-admin": _account(latam, "own.admin@acme.test", (latam, "admin")),
@@ -105,7 +105,7 @@ REASON = "ticket 4711"
 
 def _otp(actor: Any, target: Any) -> Any:
     return security_actions.add_otp_authenticator(
-        actor=actor,
+        actor=as_admin(actor),
         account=target,
         kind="email_otp",
         identifier="evil@attacker.test",
@@ -116,13 +116,13 @@ def _otp(actor: Any, target: Any) -> Any:
 def _remove_authn(actor: Any, target: Any) -> Any:
     authenticator = Authenticator.objects.filter(account=target).first()
     return security_actions.remove_authenticator(
-        actor=actor, authenticator=authenticator, reason=REASON
+        actor=as_admin(actor), authenticator=authenticator, reason=REASON
     )
 
 
 def _group(actor: Any, target: Any) -> Any:
     group, _ = Group.objects.get_or_create(organization=target.organization, name="Staff")
-    return account_actions.add_to_group(actor=actor, account=target, group=group)
+    return account_actions.add_to_group(actor=as_admin(actor), account=target, group=group)
 
 
 def _verify(actor: Any, target: Any) -> Any:
@@ -132,7 +132,7 @@ def _verify(actor: Any, target: Any) -> Any:
         name="ID check", defaults={"method": VerificationPolicy.Method.choices[0][0]}
     )
     policy.organizations.add(target.organization.root_id)
-    return verify_manually(actor=actor, account=target, policy=policy, reason=REASON)
+    return verify_manually(actor=as_admin(actor), account=target, policy=policy, reason=REASON)
 
 
 # name, permission needed on the organization, changes sign-in?, run(actor, target)
@@ -142,7 +142,7 @@ ACTIONS: list[tuple[str, str, bool, Callable[[Any, Any], Any]]] = [
         "accounts.edit",
         True,
         lambda a, t: account_actions.update_account(
-            actor=a, account=t, changes={"email": "evil@attacker.test"}, reason=REASON
+            actor=as_admin(a), account=t, changes={"email": "evil@attacker.test"}, reason=REASON
         ),
     ),
     (
@@ -150,7 +150,7 @@ ACTIONS: list[tuple[str, str, bool, Callable[[Any, Any], Any]]] = [
         "accounts.edit",
         True,
         lambda a, t: account_actions.update_account(
-            actor=a, account=t, changes={"phone": "+33699999999"}, reason=REASON
+            actor=as_admin(a), account=t, changes={"phone": "+33699999999"}, reason=REASON
         ),
     ),
     (
@@ -158,21 +158,23 @@ ACTIONS: list[tuple[str, str, bool, Callable[[Any, Any], Any]]] = [
         "accounts.edit",
         True,
         lambda a, t: account_actions.update_account(
-            actor=a, account=t, changes={"username": "taken-over"}, reason=REASON
+            actor=as_admin(a), account=t, changes={"username": "taken-over"}, reason=REASON
         ),
     ),
     (
         "password reset",
         "accounts.reset_password",
         True,
-        lambda a, t: account_actions.send_password_reset(actor=a, account=t, reason=REASON),
+        lambda a, t: account_actions.send_password_reset(
+            actor=as_admin(a), account=t, reason=REASON
+        ),
     ),
     (
         "set password",
         "accounts.set_password",
         True,
         lambda a, t: account_actions.set_password(
-            actor=a, account=t, password=NEW_PASSWORD, reason=REASON
+            actor=as_admin(a), account=t, password=NEW_PASSWORD, reason=REASON
         ),
     ),
     ("add email code authenticator", "authenticators.manage", True, _otp),
@@ -182,26 +184,28 @@ ACTIONS: list[tuple[str, str, bool, Callable[[Any, Any], Any]]] = [
         "authenticators.manage",
         True,
         lambda a, t: security_actions.send_enrolment_link(
-            actor=a, account=t, method="totp", reason=REASON
+            actor=as_admin(a), account=t, method="totp", reason=REASON
         ),
     ),
     (
         "clear sessions",
         "sessions.clear",
         False,
-        lambda a, t: security_actions.clear_sessions(actor=a, account=t, reason=REASON),
+        lambda a, t: security_actions.clear_sessions(actor=as_admin(a), account=t, reason=REASON),
     ),
     (
         "disable",
         "accounts.disable",
         False,
-        lambda a, t: account_actions.disable_account(actor=a, account=t, reason=REASON),
+        lambda a, t: account_actions.disable_account(actor=as_admin(a), account=t, reason=REASON),
     ),
     (
         "edit profile",
         "accounts.edit",
         False,
-        lambda a, t: account_actions.update_account(actor=a, account=t, changes={"city": "Recife"}),
+        lambda a, t: account_actions.update_account(
+            actor=as_admin(a), account=t, changes={"city": "Recife"}
+        ),
     ),
     ("add to group", "groups.manage", False, _group),
     ("verify identity", "identity.verify", False, _verify),
@@ -293,21 +297,21 @@ def test_the_screens_ask_the_same_predicate(store):
     """The details page offers what the actions allow: one predicate for both."""
     manager = store.manager
     own_admin = store.targets["own-admin"]
-    found = standing(manager, own_admin)
+    found = standing(as_admin(manager), own_admin)
     assert found.read_only and "read-only" in found.message
     assert found.allowed(role("organization-manager").permission_set) <= {
         p for p in role("organization-manager").permission_set if p.endswith(".view")
     }
-    peer = standing(manager, store.targets["peer-manager"])
+    peer = standing(as_admin(manager), store.targets["peer-manager"])
     assert not peer.read_only and peer.sign_in_locked and peer.needs_reason
     assert "accounts.reset_password" not in peer.allowed(
         role("organization-manager").permission_set
     )
     assert "accounts.disable" in peer.allowed(role("organization-manager").permission_set)
-    assert standing(manager, store.targets["customer"]).allowed(frozenset({"a"})) == {"a"}
+    assert standing(as_admin(manager), store.targets["customer"]).allowed(frozenset({"a"})) == {"a"}
     # the cross-branch target: its grant on DACH counts, though the actor cannot see DACH
-    assert standing(store.admin, store.targets["cross-branch"]).read_only
-    assert not standing(store.admin, store.targets["own-admin"]).read_only
+    assert standing(as_admin(store.admin), store.targets["cross-branch"]).read_only
+    assert not standing(as_admin(store.admin), store.targets["own-admin"]).read_only
 
 
 def test_an_administrators_sign_in_change_needs_a_reason_and_a_recent_sign_in(store):
@@ -315,17 +319,15 @@ def test_an_administrators_sign_in_change_needs_a_reason_and_a_recent_sign_in(st
     peer = store.targets["own-admin"]
     with pytest.raises(ValidationError, match="give a reason"):
         account_actions.send_password_reset(actor=fresh(admin), account=peer, reason="  ")
-    admin.auth_time = None
     with pytest.raises(StepUpRequired):
-        account_actions.send_password_reset(actor=admin, account=peer, reason=REASON)
+        account_actions.send_password_reset(actor=as_admin(admin), account=peer, reason=REASON)
     with pytest.raises(StepUpRequired):
         account_actions.update_account(
-            actor=admin, account=peer, changes={"email": "new@acme.test"}, reason=REASON
+            actor=as_admin(admin), account=peer, changes={"email": "new@acme.test"}, reason=REASON
         )
     # a customer's reset needs neither (the link goes to the customer's own address)
-    account_actions.send_password_reset(actor=admin, account=store.targets["customer"])
-    fresh(admin)
-    account_actions.send_password_reset(actor=admin, account=peer, reason=REASON)
+    account_actions.send_password_reset(actor=as_admin(admin), account=store.targets["customer"])
+    account_actions.send_password_reset(actor=fresh(admin), account=peer, reason=REASON)
     event = Event.objects.filter(account=peer, type="account.password_reset_sent").get()
     assert event.metadata["reason"] == REASON
 
@@ -341,15 +343,17 @@ def test_a_disabled_admin_still_counts_as_an_admin(store):
 
 def test_brand_admin_manages_everyone_with_a_reason(store):
     brand = account_actions.create_account(
-        actor=None, organization=None, password=PASSWORD, is_staff=True, email="brand@acme.test"
+        actor=SYSTEM, organization=None, password=PASSWORD, is_staff=True, email="brand@acme.test"
     )
-    brand = fresh(Account.objects.get(pk=brand.pk))
+    brand = Account.objects.get(pk=brand.pk)
     target = store.targets["cross-branch"]
     with pytest.raises(ValidationError):
-        account_actions.set_password(actor=brand, account=target, password=NEW_PASSWORD)
-    account_actions.set_password(actor=brand, account=target, password=NEW_PASSWORD, reason="x")
+        account_actions.set_password(actor=fresh(brand), account=target, password=NEW_PASSWORD)
+    account_actions.set_password(
+        actor=fresh(brand), account=target, password=NEW_PASSWORD, reason="x"
+    )
     # and a brand admin's account is read-only to every organization admin
-    assert standing(store.admin, brand).read_only
+    assert standing(as_admin(store.admin), brand).read_only
 
 
 def test_granting_roles_to_a_more_powerful_account_is_refused(store):
@@ -376,41 +380,43 @@ def test_the_last_admin_of_an_organization_cannot_be_disabled(store):
     # DACH's only role granter is the cross-branch account; a brand admin disabling it would
     # leave DACH with nobody who can grant roles.
     brand = account_actions.create_account(
-        actor=None, organization=None, password=PASSWORD, is_staff=True, email="brand@acme.test"
+        actor=SYSTEM, organization=None, password=PASSWORD, is_staff=True, email="brand@acme.test"
     )
     brand = fresh(Account.objects.get(pk=brand.pk))
     last = store.targets["cross-branch"]
     with pytest.raises(PermissionDenied, match="last person who can grant roles in Acme / DACH"):
-        account_actions.disable_account(actor=brand, account=last, reason="x")
+        account_actions.disable_account(actor=as_admin(brand), account=last, reason="x")
     assert Account.objects.get(pk=last.pk).status == "enabled"
     # with a second Admin on Acme (above DACH) it goes through
     second = _account(store.acme, "second@acme.test", (store.acme, "admin"))
     assert second
-    account_actions.disable_account(actor=brand, account=last, reason="x")
+    account_actions.disable_account(actor=as_admin(brand), account=last, reason="x")
 
 
 def test_the_last_role_granting_grant_cannot_be_revoked(store):
     brand = account_actions.create_account(
-        actor=None, organization=None, password=PASSWORD, is_staff=True, email="brand@acme.test"
+        actor=SYSTEM, organization=None, password=PASSWORD, is_staff=True, email="brand@acme.test"
     )
     brand = fresh(Account.objects.get(pk=brand.pk))
     last = RoleAssignment.objects.get(
         account=store.targets["cross-branch"], organization=store.dach
     )
     with pytest.raises(PermissionDenied, match="last person"):
-        revoke_role(actor=brand, assignment=last, reason="x")
+        revoke_role(actor=as_admin(brand), assignment=last, reason="x")
     assert RoleAssignment.objects.filter(pk=last.pk).exists()
     # a disabled admin's grant gives nobody the right: revoking it leaves nothing worse
     own = RoleAssignment.objects.get(account=store.targets["own-admin"])
-    revoke_role(actor=brand, assignment=own, reason="x")  # the other LatAm Admin remains
+    revoke_role(actor=as_admin(brand), assignment=own, reason="x")  # the other LatAm Admin remains
 
 
 def test_an_account_keeping_the_right_elsewhere_may_lose_one_grant(store):
     brand = account_actions.create_account(
-        actor=None, organization=None, password=PASSWORD, is_staff=True, email="brand@acme.test"
+        actor=SYSTEM, organization=None, password=PASSWORD, is_staff=True, email="brand@acme.test"
     )
     brand = fresh(Account.objects.get(pk=brand.pk))
     cross = store.targets["cross-branch"]
-    grant_role(actor=None, account=cross, organization=store.acme, role=role("admin"))
+    grant_role(actor=SYSTEM, account=cross, organization=store.acme, role=role("admin"))
     last = RoleAssignment.objects.get(account=cross, organization=store.dach)
-    revoke_role(actor=brand, assignment=last, reason="x")  # its Acme grant still covers DACH
+    revoke_role(
+        actor=as_admin(brand), assignment=last, reason="x"
+    )  # its Acme grant still covers DACH

@@ -26,6 +26,7 @@ from orgdesk.access.actions import grant_role
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts.filters import AccountFilter
 from orgdesk.accounts.models import Account, Group, GroupMembership
+from orgdesk.testing.actors import SYSTEM, as_admin
 from orgdesk.testing.auth import portal_login
 from tests.factories import make_account, make_org
 
@@ -66,7 +67,7 @@ def w(db: Any) -> SimpleNamespace:
     admin_role = OrgRole.objects.get(slug="admin")
 
     def grant(account: Account, org: Any, role: OrgRole) -> None:
-        grant_role(actor=None, account=account, organization=org, role=role)
+        grant_role(actor=SYSTEM, account=account, organization=org, role=role)
 
     # Customers and their grants.
     a_holds_a = _account(france, "a_holds_a")
@@ -326,9 +327,13 @@ def test_group_filter_lists_members_of_a_visible_group(w, groups):
 
 
 def _filtered(w: SimpleNamespace, actor: Any, **data: str) -> set[str]:
-    request = SimpleNamespace(user=actor) if actor is not ... else None
     qs = Account.objects.filter(organization__root_id=w.acme.root_id)
-    filterset = AccountFilter(data, queryset=qs, request=request, groups=Group.objects.all())
+    filterset = AccountFilter(
+        data,
+        queryset=qs,
+        actor=as_admin(actor) if actor is not ... else None,
+        groups=Group.objects.all(),
+    )
     assert filterset.is_valid(), filterset.errors
     return {str(pk) for pk in filterset.qs.values_list("pk", flat=True)}
 
@@ -352,9 +357,7 @@ def test_role_filter_is_one_exists_with_one_subquery(w):
     """The filter adds one EXISTS on the grants (their organization tested by the same one
     subtree IN as every restricted list): no extra query, no join that would repeat rows."""
     qs = Account.objects.all()
-    filterset = AccountFilter(
-        {"role": str(w.clerk.pk)}, queryset=qs, request=SimpleNamespace(user=w.admin_p)
-    )
+    filterset = AccountFilter({"role": str(w.clerk.pk)}, queryset=qs, actor=as_admin(w.admin_p))
     assert filterset.is_valid()
     filtered = filterset.qs  # the admin's grants are read here, once per request
     with CaptureQueriesContext(connection) as queries:

@@ -10,6 +10,7 @@ from orgdesk.access.permissions import BUILTIN_ROLES, CATALOGUE, VIEW_ONLY
 from orgdesk.activity.models import Event
 from orgdesk.security.actions import update_security_policy
 from orgdesk.security.models import SecurityPolicy
+from orgdesk.testing.actors import SYSTEM, as_admin
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def test_builtin_roles_are_documented_and_consistent():
 
 def test_brand_defined_role(tree):
     role = create_role(
-        actor=None, name="Help desk", permissions=["accounts.view", "sessions.clear"]
+        actor=SYSTEM, name="Help desk", permissions=["accounts.view", "sessions.clear"]
     )
     assert (role.slug, role.permissions, role.builtin) == (
         "help-desk",
@@ -34,19 +35,19 @@ def test_brand_defined_role(tree):
     )
     assert Event.objects.filter(type="role.created").exists()
     with pytest.raises(GrantError, match="already exists"):
-        create_role(actor=None, name="help desk", permissions=["accounts.view"])
+        create_role(actor=SYSTEM, name="help desk", permissions=["accounts.view"])
     with pytest.raises(GrantError, match="unknown permission"):
-        create_role(actor=None, name="Bad", permissions=["accounts.fly"])
+        create_role(actor=SYSTEM, name="Bad", permissions=["accounts.fly"])
     with pytest.raises(GrantError, match="at least one"):
-        create_role(actor=None, name="Empty", permissions=[])
+        create_role(actor=SYSTEM, name="Empty", permissions=[])
     customer_admin = make_account(tree.france, email="x@example.com")
     with pytest.raises(PermissionDenied):
-        create_role(actor=customer_admin, name="Mine", permissions=["accounts.view"])
+        create_role(actor=as_admin(customer_admin), name="Mine", permissions=["accounts.view"])
 
 
 def test_security_policy_changes_are_audited(db):
     assert SecurityPolicy.current().require_admin_mfa is False
-    update_security_policy(actor=None, require_admin_mfa=True)
+    update_security_policy(actor=SYSTEM, require_admin_mfa=True)
     assert SecurityPolicy.current().require_admin_mfa is True
     assert Event.objects.get(type="policy.updated").metadata == {"require_admin_mfa": True}
 

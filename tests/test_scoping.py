@@ -20,6 +20,7 @@ from orgdesk.access.scoping import (
 from orgdesk.accounts.models import Account
 from orgdesk.organizations.models import Organization
 from orgdesk.security.models import Authenticator
+from orgdesk.testing.actors import as_admin
 from orgdesk.testing.world import build_world
 from tests.factories import make_account, make_org
 
@@ -91,7 +92,11 @@ def test_restrict_matches_brute_force(db, scenario):
             account.organization = Organization.objects.get(pk=account.organization_id)
         for action in CATALOGUE:
             expected = brute_force(actor, action, accounts, grant_rows, status == "enabled")
-            got = set(restrict(actor, action, Account.objects.all()).values_list("id", flat=True))
+            got = set(
+                restrict(as_admin(actor), action, Account.objects.all()).values_list(
+                    "id", flat=True
+                )
+            )
             assert got == expected, action
             orgs_expected = {
                 o.id
@@ -101,7 +106,9 @@ def test_restrict_matches_brute_force(db, scenario):
                     o.path.startswith(g.path) and action in r.permissions for g, r in grant_rows
                 )
             }
-            got_orgs = set(restrict(actor, action, Organization).values_list("id", flat=True))
+            got_orgs = set(
+                restrict(as_admin(actor), action, Organization).values_list("id", flat=True)
+            )
             assert got_orgs == orgs_expected, action
         transaction.set_rollback(True)
 
@@ -113,27 +120,32 @@ def world():
 
 def test_brand_admin_sees_everything(world):
     brand = make_account(None, email="brand@brand.test", is_staff=True)
-    assert restrict(brand, "accounts.view", Account).count() == Account.objects.count()
-    assert authority(brand).permissions_in(world.globex_eu) == ALL
+    assert restrict(as_admin(brand), "accounts.view", Account).count() == Account.objects.count()
+    assert authority(as_admin(brand)).permissions_in(world.globex_eu) == ALL
 
 
 def test_disabled_brand_admin_sees_nothing(world):
     brand = make_account(None, email="brand@brand.test", is_staff=True)
     Account.objects.filter(pk=brand.pk).update(status="disabled", disabled_at="2026-01-01T00:00Z")
     brand.refresh_from_db()
-    assert not restrict(brand, "accounts.view", Account).exists()
+    assert not restrict(as_admin(brand), "accounts.view", Account).exists()
 
 
 def test_system_and_anonymous_actors(world):
-    from django.contrib.auth.models import AnonymousUser
+    from orgdesk.access.actor import Actor, Channel
+    from orgdesk.testing.actors import SYSTEM
 
-    assert not restrict(AnonymousUser(), "accounts.view", Account).exists()
+    nobody = Actor.anonymous(channel=Channel.PORTAL)
+    assert not restrict(nobody, "accounts.view", Account).exists()
+    assert restrict(SYSTEM, "accounts.view", Account).count() == Account.objects.count()
+    with pytest.raises(TypeError, match="an Actor is needed"):
+        restrict(world.admin, "accounts.view", Account)
     with pytest.raises(ValueError, match="unknown permission"):
-        restrict(world.admin, "accounts.fly", Account)
+        restrict(as_admin(world.admin), "accounts.fly", Account)
 
 
 def test_access_answers_404_alike_for_missing_foreign_and_malformed(world):
-    assert access_account(world.admin, world.inside.pk) == world.inside
+    assert access_account(as_admin(world.admin), world.inside.pk) == world.inside
     for pk in (
         world.foreign.pk,
         world.outside.pk,
@@ -144,24 +156,28 @@ def test_access_answers_404_alike_for_missing_foreign_and_malformed(world):
         "1; DROP TABLE x",
     ):
         with pytest.raises(Http404):
-            access_account(world.admin, pk)
+            access_account(as_admin(world.admin), pk)
     foreign_auth = Authenticator.objects.get(account=world.foreign)
     with pytest.raises(Http404):
-        access_authenticator(world.admin, foreign_auth.pk)
+        access_authenticator(as_admin(world.admin), foreign_auth.pk)
 
 
 def test_access_checks_the_action_not_just_visibility(world):
-    assert access_account(world.viewer, world.inside.pk, "accounts.view") == world.inside
+    assert access_account(as_admin(world.viewer), world.inside.pk, "accounts.view") == world.inside
     with pytest.raises(Http404):
-        access_account(world.viewer, world.inside.pk, "accounts.disable")
+        access_account(as_admin(world.viewer), world.inside.pk, "accounts.disable")
 
 
 def test_grant_on_ancestor_covers_descendants_and_nothing_above(world):
-    visible = set(restrict(world.admin, "accounts.view", Account).values_list("email", flat=True))
+    visible = set(
+        restrict(as_admin(world.admin), "accounts.view", Account).values_list("email", flat=True)
+    )
     assert "inside@acme.test" in visible
     assert "outside@acme.test" not in visible and "foreign@globex.test" not in visible
     # cross-organization grant: the account lives under EMEA, the grant is on Americas
-    cross = set(restrict(world.cross, "accounts.view", Account).values_list("email", flat=True))
+    cross = set(
+        restrict(as_admin(world.cross), "accounts.view", Account).values_list("email", flat=True)
+    )
     assert cross == {"outside@acme.test"}
 
 
@@ -186,7 +202,8 @@ def test_query_count_does_not_grow_with_grants_or_rows(world):
         org = make_org(f"Store {i}", parent if i % 2 else world.emea)
         RoleAssignment.objects.create(account=many, organization=org, role=admin_role)
         make_account(org, email=f"s{i}@acme.test")
-    queries_one, rows_one = _list_queries(one)
+    many = as_admin(many)  # one actor: its grants are read once and kept with it
+    queries_one, rows_one = _list_queries(as_admin(one))
     queries_many, rows_many = _list_queries(many)
     assert queries_one == queries_many == 2  # grants once, then the page
     assert rows_one and rows_many

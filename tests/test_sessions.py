@@ -5,17 +5,18 @@ import datetime as dt
 import importlib.util
 import re
 import time
-from types import SimpleNamespace
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from orgdesk import settings as product_settings
+from orgdesk.access.actor import Actor
 from orgdesk.security import mfa
 from orgdesk.security.models import Authenticator
 from orgdesk.security.stepup import StepUpRequired, has_recent_auth, require_recent_auth
 from orgdesk.security.throttle import KNOWN_DEVICE_COOKIE
+from orgdesk.testing.actors import SYSTEM, as_admin
 from tests.portal_support import (
     HOME,
     LOGIN,
@@ -255,40 +256,41 @@ def test_logout_needs_the_csrf_token(admin):
 # ---- step-up: recent authentication -----------------------------------------------------------
 
 
-def test_has_recent_auth_is_a_ten_minute_window():
+def test_has_recent_auth_is_a_ten_minute_window(admin):
+    account = admin
     now = timezone.now()
     assert product_settings.ORGDESK_STEP_UP_MINUTES == 10
 
     def actor(minutes_ago):
-        return SimpleNamespace(auth_time=now - dt.timedelta(minutes=minutes_ago))
+        return Actor.admin(account, authenticated_at=now - dt.timedelta(minutes=minutes_ago))
 
     assert has_recent_auth(actor(0), now=now)
     assert has_recent_auth(actor(9), now=now)
     assert has_recent_auth(actor(10), now=now)
     assert not has_recent_auth(actor(10 + 1 / 60), now=now)
     assert not has_recent_auth(actor(11), now=now)
-    assert not has_recent_auth(SimpleNamespace(auth_time=None), now=now)
-    assert not has_recent_auth(SimpleNamespace(), now=now)  # never authenticated here
-    assert has_recent_auth(None)  # the system actor (scripts, jobs)
+    assert not has_recent_auth(Actor.admin(account), now=now)  # never authenticated here
+    assert has_recent_auth(SYSTEM)  # the system actor (scripts, jobs)
     with pytest.raises(StepUpRequired):
         require_recent_auth(actor(11))
     require_recent_auth(actor(1))
 
 
-def test_step_up_window_follows_the_setting(settings):
+def test_step_up_window_follows_the_setting(settings, admin):
+    account = admin
     settings.ORGDESK_STEP_UP_MINUTES = 30
-    actor = SimpleNamespace(auth_time=timezone.now() - dt.timedelta(minutes=20))
-    assert has_recent_auth(actor)
+    actor = Actor.admin(account, authenticated_at=timezone.now() - dt.timedelta(minutes=20))
+    assert has_recent_auth(as_admin(actor))
 
 
 def test_portal_requests_carry_the_sessions_auth_time(admin):
     client = signed_in(admin)
-    user = client.get(PAGE).wsgi_request.user
-    assert has_recent_auth(user)
-    assert abs(user.auth_time.timestamp() - client.session["orgdesk_auth_time"]) < 1
+    actor = client.get(PAGE).wsgi_request.actor
+    assert has_recent_auth(as_admin(actor))
+    assert abs(actor.authenticated_at.timestamp() - client.session["orgdesk_auth_time"]) < 1
 
     set_session(client, orgdesk_auth_time=time.time() - 11 * 60)
-    assert not has_recent_auth(client.get(PAGE).wsgi_request.user)
+    assert not has_recent_auth(client.get(PAGE).wsgi_request.actor)
 
 
 def test_step_up_with_the_password(admin):

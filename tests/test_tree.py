@@ -11,6 +11,7 @@ from orgdesk.organizations.actions import (
     set_hierarchy_uniqueness,
 )
 from orgdesk.organizations.models import Organization
+from orgdesk.testing.actors import SYSTEM
 from tests.factories import make_account, make_org
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def test_paths_routes_and_depths(tree):
 
 def test_move_rewrites_the_whole_subtree(tree):
     store = make_org("Paris store", tree.france)
-    move_organization(actor=None, organization=tree.emea, new_parent=tree.americas)
+    move_organization(actor=SYSTEM, organization=tree.emea, new_parent=tree.americas)
     emea, france, paris = fresh(tree.emea), fresh(tree.france), fresh(store)
     assert emea.parent_id == tree.americas.id
     assert emea.route == "Acme / Americas / EMEA"
@@ -49,13 +50,13 @@ def test_move_rewrites_the_whole_subtree(tree):
 def test_move_to_root_and_into_another_tree_changes_identity_store(tree):
     account = make_account(tree.france, email="anna@example.com")
     assert account.store == tree.acme.id
-    move_organization(actor=None, organization=tree.emea, new_parent=tree.globex)
+    move_organization(actor=SYSTEM, organization=tree.emea, new_parent=tree.globex)
     account.refresh_from_db()
     assert account.store == tree.globex.id
     assert fresh(tree.france).root_id == tree.globex.id
     assert fresh(tree.france).route == "Globex / EMEA / France"
 
-    move_organization(actor=None, organization=tree.emea, new_parent=None)
+    move_organization(actor=SYSTEM, organization=tree.emea, new_parent=None)
     emea = fresh(tree.emea)
     assert (emea.route, emea.depth, emea.root_id, emea.parent_id) == ("EMEA", 0, emea.id, None)
     account.refresh_from_db()
@@ -65,9 +66,9 @@ def test_move_to_root_and_into_another_tree_changes_identity_store(tree):
 
 def test_move_under_own_descendant_is_refused(tree):
     with pytest.raises(TreeError, match="under itself"):
-        move_organization(actor=None, organization=tree.emea, new_parent=tree.france)
+        move_organization(actor=SYSTEM, organization=tree.emea, new_parent=tree.france)
     with pytest.raises(TreeError):
-        move_organization(actor=None, organization=tree.emea, new_parent=tree.emea)
+        move_organization(actor=SYSTEM, organization=tree.emea, new_parent=tree.emea)
     assert fresh(tree.france).route == "Acme / EMEA / France"
 
 
@@ -76,7 +77,7 @@ def test_move_with_identifier_clash_changes_nothing(tree):
     make_account(tree.globex_eu, email="same@example.com")
     before = list(Organization.objects.order_by("id").values_list("id", "path", "route"))
     with pytest.raises(TreeError, match="already exist"):
-        move_organization(actor=None, organization=tree.emea, new_parent=tree.globex)
+        move_organization(actor=SYSTEM, organization=tree.emea, new_parent=tree.globex)
     after = list(Organization.objects.order_by("id").values_list("id", "path", "route"))
     assert before == after
     assert set(Account.objects.values_list("store", flat=True)) == {tree.acme.id, tree.globex.id}
@@ -95,16 +96,16 @@ def test_depth_limit(db):
     other = make_org("Other")
     child = make_org("Child", other)
     with pytest.raises(TreeError, match="levels deep"):
-        move_organization(actor=None, organization=other, new_parent=chain[-2])
+        move_organization(actor=SYSTEM, organization=other, new_parent=chain[-2])
     assert fresh(child).route == "Other / Child"
 
 
 def test_rename_rewrites_descendant_routes(tree):
-    rename_organization(actor=None, organization=tree.emea, name="Europe")
+    rename_organization(actor=SYSTEM, organization=tree.emea, name="Europe")
     assert fresh(tree.emea).route == "Acme / Europe"
     assert fresh(tree.france).route == "Acme / Europe / France"
     assert fresh(tree.americas).route == "Acme / Americas"
-    rename_organization(actor=None, organization=tree.acme, name="Acme Corp")
+    rename_organization(actor=SYSTEM, organization=tree.acme, name="Acme Corp")
     assert fresh(tree.france).route == "Acme Corp / Europe / France"
 
 
@@ -146,14 +147,14 @@ def test_resolve_by_id_key_and_route(tree):
 
 def test_switching_hierarchy_uniqueness(tree):
     make_account(tree.france, email="dup@example.com")
-    set_hierarchy_uniqueness(actor=None, root=tree.acme, enabled=False)
+    set_hierarchy_uniqueness(actor=SYSTEM, root=tree.acme, enabled=False)
     make_account(tree.germany, email="dup@example.com")  # allowed: stores are per organization
     assert set(Account.objects.filter(email="dup@example.com").values_list("store", flat=True)) == {
         tree.france.id,
         tree.germany.id,
     }
     with pytest.raises(TreeError, match="share identifiers"):
-        set_hierarchy_uniqueness(actor=None, root=tree.acme, enabled=True)
+        set_hierarchy_uniqueness(actor=SYSTEM, root=tree.acme, enabled=True)
     assert fresh(tree.acme).hierarchy_unique_identifiers is False
     with pytest.raises(TreeError, match="root"):
-        set_hierarchy_uniqueness(actor=None, root=tree.emea, enabled=True)
+        set_hierarchy_uniqueness(actor=SYSTEM, root=tree.emea, enabled=True)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.protection import (
     ADMIN_LEVEL,
@@ -26,11 +27,13 @@ class GrantError(ValueError):
     """The grant makes no sense whoever asks (e.g. another identity store)."""
 
 
-def _check_delegation(actor: Any, account: Any, organization: Organization, role: OrgRole) -> None:
-    if actor is None:
+def _check_delegation(
+    actor: Actor, account: Any, organization: Organization, role: OrgRole
+) -> None:
+    if actor.is_system:
         return
     require(actor, "roles.assign", organization)
-    if actor.pk == account.pk:
+    if actor.is_account(account):
         raise EscalationRefused(_("You cannot change your own roles."))
     refusal = delegation_refusal(actor, organization, role)
     if refusal:
@@ -64,7 +67,7 @@ def _meta(role: OrgRole, organization: Organization, reason: str) -> dict[str, s
 
 @transaction.atomic
 def grant_role(
-    *, actor: Any, account: Any, organization: Organization, role: OrgRole, reason: str = ""
+    *, actor: Actor, account: Any, organization: Organization, role: OrgRole, reason: str = ""
 ) -> tuple[RoleAssignment, bool]:
     _check_delegation(actor, account, organization, role)
     _same_store(account, organization)
@@ -72,7 +75,7 @@ def grant_role(
         account=account,
         organization=organization,
         role=role,
-        defaults={"granted_by": actor if getattr(actor, "pk", None) else None},
+        defaults={"granted_by": actor.admin_account},
     )
     if created:
         record(
@@ -105,10 +108,10 @@ def _keep_a_role_granter(assignment: RoleAssignment) -> None:
 
 
 @transaction.atomic
-def revoke_role(*, actor: Any, assignment: RoleAssignment, reason: str = "") -> None:
+def revoke_role(*, actor: Actor, assignment: RoleAssignment, reason: str = "") -> None:
     _check_delegation(actor, assignment.account, assignment.organization, assignment.role)
     account, organization, role = assignment.account, assignment.organization, assignment.role
-    if actor is not None and ADMIN_LEVEL in role.permission_set:
+    if not actor.is_system and ADMIN_LEVEL in role.permission_set:
         _keep_a_role_granter(assignment)
     assignment.delete()
     record(
@@ -123,14 +126,19 @@ def revoke_role(*, actor: Any, assignment: RoleAssignment, reason: str = "") -> 
 
 @transaction.atomic
 def create_role(
-    *, actor: Any, name: str, permissions: list[str], description: str = "", protected: bool = False
+    *,
+    actor: Actor,
+    name: str,
+    permissions: list[str],
+    description: str = "",
+    protected: bool = False,
 ) -> OrgRole:
     """A brand-defined organization role (brand admins and scripts only)."""
     from django.utils.text import slugify
 
     from orgdesk.access.permissions import validate_codes
 
-    if actor is not None and not authority(actor).is_brand:
+    if not actor.is_system and not authority(actor).is_brand:
         raise PermissionDenied("Only brand admins define organization roles.")
     name = (name or "").strip()
     if not name or len(name) > 150:

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from orgdesk.access.actions import GrantError, grant_role
+from orgdesk.access.actor import Actor, Channel
 from orgdesk.access.models import OrgRole
 from orgdesk.accounts.actions import create_account
 from orgdesk.accounts.models import Account
@@ -13,6 +14,10 @@ from orgdesk.organizations.actions import TreeError, resolve_organization
 
 class AdminError(ValueError):
     pass
+
+
+# Whoever runs `orgdesk createadmin` on the server: trusted like the system.
+OPERATOR = Actor.system(channel=Channel.CLI, label="orgdesk createadmin")
 
 
 def _resolve_role(ref: str) -> OrgRole:
@@ -57,7 +62,7 @@ def create_admin(
             return existing, False
         try:
             account = create_account(
-                actor=None,
+                actor=OPERATOR,
                 organization=None,
                 password=password,
                 is_staff=True,
@@ -89,7 +94,7 @@ def create_admin(
     else:
         try:
             account = create_account(
-                actor=None,
+                actor=OPERATOR,
                 organization=home,
                 password=password,
                 email=email,
@@ -100,7 +105,7 @@ def create_admin(
         except ValidationError as exc:
             raise AdminError(_messages(exc)) from None
     try:
-        grant_role(actor=None, account=account, organization=organization, role=role)
+        grant_role(actor=OPERATOR, account=account, organization=organization, role=role)
     except GrantError as exc:
         raise AdminError(str(exc)) from None
     return account, created

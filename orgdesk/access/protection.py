@@ -17,7 +17,7 @@ the screens that decide which buttons to offer:
    (`needs_reason`), as disabling does. Okta's help-desk role works the same way: it resets the
    passwords of users without admin roles only.
 
-The system actor (None: scripts, background jobs) and brand admins are not limited by rule 1 or
+The system actor (scripts, background jobs) and brand admins are not limited by rule 1 or
 2, but brand admins still give a reason for sign-in changes of an administrator.
 """
 
@@ -28,6 +28,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.permissions import VIEW_ONLY
 from orgdesk.access.scoping import authority
@@ -97,14 +98,14 @@ def _home_path(target: Any) -> str | None:
     return organization.path if organization is not None else None
 
 
-def _standing(actor: Any, target: Any, grants: list[HeldGrant]) -> Standing:
-    if actor is None:
+def _standing(actor: Actor, target: Any, grants: list[HeldGrant]) -> Standing:
+    if actor.is_system:
         return FREE
     auth = authority(actor)
     is_admin = bool(grants)
     if auth.is_brand:
         return Standing(needs_reason=is_admin)
-    if getattr(actor, "pk", None) is not None and actor.pk == target.pk:
+    if actor.is_account(target):
         return FREE  # one's own account: the actions refuse what one may not do to oneself
     if target.is_staff or target.organization_id is None:
         return Standing(
@@ -138,23 +139,23 @@ def _standing(actor: Any, target: Any, grants: list[HeldGrant]) -> Standing:
     return FREE
 
 
-def standing(actor: Any, target: Any) -> Standing:
+def standing(actor: Actor, target: Any) -> Standing:
     """What `actor` may do to `target` (see the module's rules)."""
-    if actor is None:
+    if actor.is_system:
         return FREE
     return _standing(actor, target, held_grants([target.pk])[target.pk])
 
 
-def standings(actor: Any, targets: Iterable[Any]) -> dict[Any, Standing]:
+def standings(actor: Actor, targets: Iterable[Any]) -> dict[Any, Standing]:
     """`standing` for many accounts (a page of the list) in one query."""
     targets = list(targets)
-    if actor is None:
+    if actor.is_system:
         return {t.pk: FREE for t in targets}
     grants = held_grants(t.pk for t in targets)
     return {t.pk: _standing(actor, t, grants[t.pk]) for t in targets}
 
 
-def require_manage(actor: Any, target: Any) -> Standing:
+def require_manage(actor: Actor, target: Any) -> Standing:
     """PermissionDenied unless `actor` may manage `target` at all (rule 1)."""
     found = standing(actor, target)
     if found.read_only:
@@ -162,7 +163,7 @@ def require_manage(actor: Any, target: Any) -> Standing:
     return found
 
 
-def require_sign_in_change(actor: Any, target: Any, reason: str = "") -> Standing:
+def require_sign_in_change(actor: Actor, target: Any, reason: str = "") -> Standing:
     """PermissionDenied unless `actor` may change how `target` signs in (rules 1 and 2);
     ValidationError when the change needs a reason and none is given. The caller also
     requires a recent sign-in (step-up) when `needs_reason` is set."""
@@ -218,13 +219,11 @@ def require_not_last_admin(account: Any, organizations: Iterable[Any] | None = N
 # ---- delegation: who may grant or revoke which role ---------------------------------------
 
 
-def delegation_refusal(actor: Any, organization: Any, role: OrgRole) -> str:
+def delegation_refusal(actor: Actor, organization: Any, role: OrgRole) -> str:
     """Why `actor` may not grant (or revoke) `role` on `organization`; "" when they may. The
     one statement of DESIGN §4's rule: with ADMIN_LEVEL there, only roles whose permissions
     they hold there, never a protected role unless a brand admin. Used by the grant and revoke
     actions and by every screen or file that offers roles."""
-    if actor is None:
-        return ""
     auth = authority(actor)
     if auth.is_brand:
         return ""
@@ -240,5 +239,5 @@ def delegation_refusal(actor: Any, organization: Any, role: OrgRole) -> str:
     return ""
 
 
-def may_grant(actor: Any, organization: Any, role: OrgRole) -> bool:
+def may_grant(actor: Actor, organization: Any, role: OrgRole) -> bool:
     return not delegation_refusal(actor, organization, role)

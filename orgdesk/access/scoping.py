@@ -6,14 +6,13 @@ object the same way and answer 404 for a missing object and for another organiza
 so existence never leaks. `require(actor, action, organization)` raises 403 for an action on an
 organization the actor may see but not act on.
 
-An actor's grants are read once and kept on the actor object for the rest of the request; a
-restricted list is then one query whatever the number of grants or rows:
+The actor is an `access.actor.Actor`. Its grants are read once and kept on it for the rest of
+its life (one request); a restricted list is then one query whatever the number of grants or
+rows:
     … WHERE organization_id IN (SELECT id FROM organization WHERE path LIKE '/a/%' OR …)
 """
 
-import uuid
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -21,33 +20,38 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext
 
+from orgdesk.access.actor import Actor, Grant, Kind
 from orgdesk.access.models import RoleAssignment
 from orgdesk.access.permissions import ALL, CATALOGUE
 from orgdesk.organizations.models import Organization
 
+if TYPE_CHECKING:
+    from orgdesk.accounts.models import Account
+    from orgdesk.security.models import Authenticator
+
 M = TypeVar("M", bound=models.Model)
 
-
-@dataclass(frozen=True)
-class Grant:
-    organization_id: uuid.UUID
-    path: str
-    root_id: uuid.UUID
-    role_id: uuid.UUID
-    role_slug: str
-    permissions: frozenset[str]
+__all__ = ["Actor", "Authority", "Grant", "authority", "require", "restrict"]
 
 
 class Authority:
-    """The grants of one actor, and the questions asked of them."""
+    """The grants of one actor, and the questions asked of them.
 
-    def __init__(self, actor: Any) -> None:
+    `is_brand` is true for everyone not limited by grants: brand admins and the system.
+    """
+
+    def __init__(self, actor: Actor) -> None:
+        if not isinstance(actor, Actor):
+            raise TypeError(f"an Actor is needed, not {type(actor).__name__}")
         self.actor = actor
-        active = actor is not None and getattr(actor, "is_active", False)
-        self.is_brand = bool(active and getattr(actor, "is_staff", False))
+        self.is_brand = actor.is_system or actor.is_brand
         self.grants: tuple[Grant, ...] = ()
-        if active and not self.is_brand and getattr(actor, "pk", None):
-            rows = RoleAssignment.objects.filter(account_id=actor.pk).values_list(
+        if self.is_brand:
+            return
+        if actor.grants is not None:
+            self.grants = actor.grants
+        elif actor.kind is Kind.ADMIN and actor.account is not None and actor.account.is_active:
+            rows = RoleAssignment.objects.filter(account_id=actor.account.pk).values_list(
                 "organization_id",
                 "organization__path",
                 "organization__root_id",
@@ -69,7 +73,7 @@ class Authority:
                 minimal.append(path)
         return minimal
 
-    def permissions_in(self, organization: Any) -> frozenset[str]:
+    def permissions_in(self, organization: Organization) -> frozenset[str]:
         return self.permissions_at(organization.path)
 
     def permissions_at(self, path: str) -> frozenset[str]:
@@ -82,11 +86,11 @@ class Authority:
                 held |= grant.permissions
         return frozenset(held)
 
-    def can(self, action: str, organization: Any) -> bool:
+    def can(self, action: str, organization: Organization) -> bool:
         _check_action(action)
         return action in self.permissions_in(organization)
 
-    def organizations(self) -> list[tuple[Any, frozenset[str]]]:
+    def organizations(self) -> list[tuple[Organization, frozenset[str]]]:
         """The organizations where grants are held, with the permissions held in each.
 
         Descendants inherit: any organization below one of these is reachable too, with at
@@ -100,20 +104,17 @@ class Authority:
         return [(org, self.permissions_in(org)) for org in orgs]
 
 
-def authority(actor: Any) -> Authority:
-    """The actor's Authority, loaded once and cached on the actor object."""
-    cached = getattr(actor, "_orgdesk_authority", None)
+def authority(actor: Actor) -> Authority:
+    """The actor's Authority, loaded once and cached on the actor."""
+    cached = actor.authority_cache
     if cached is None:
-        cached = Authority(actor)
-        if actor is not None:
-            actor._orgdesk_authority = cached
+        cached = actor.authority_cache = Authority(actor)
     return cached
 
 
-def forget_authority(actor: Any) -> None:
+def forget_authority(actor: Actor) -> None:
     """Drop the cached grants (after a grant or revoke that concerns the actor)."""
-    if actor is not None and hasattr(actor, "_orgdesk_authority"):
-        del actor._orgdesk_authority
+    actor.authority_cache = None
 
 
 def _check_action(action: str) -> None:
@@ -138,11 +139,11 @@ def _within(paths: list[str], subtree: str) -> list[str]:
 
 
 def restrict(
-    actor: Any,
+    actor: Actor,
     action: str,
     queryset: models.QuerySet[M] | type[M],
     *,
-    within: Any = None,
+    within: Organization | None = None,
 ) -> models.QuerySet[M]:
     """The part of `queryset` the actor may `action`, optionally only under `within` (an
     organization): the two conditions are merged into one subtree test, so the database sees
@@ -169,7 +170,7 @@ def restrict(
     return qs.filter(**{f"{field}__in": Organization.objects.filter(in_subtrees).values("id")})
 
 
-def access(actor: Any, action: str, queryset: models.QuerySet[M] | type[M], pk: Any) -> M:
+def access(actor: Actor, action: str, queryset: models.QuerySet[M] | type[M], pk: Any) -> M:
     """One object the actor may `action`, or Http404 (missing and foreign look the same)."""
     qs = restrict(actor, action, queryset)
     try:
@@ -182,39 +183,39 @@ def access(actor: Any, action: str, queryset: models.QuerySet[M] | type[M], pk: 
     return obj
 
 
-def access_account(actor: Any, pk: Any, action: str = "accounts.view") -> Any:
+def access_account(actor: Actor, pk: Any, action: str = "accounts.view") -> "Account":
     from orgdesk.accounts.models import Account
 
     return access(actor, action, Account.objects.select_related("organization"), pk)
 
 
-def access_organization(actor: Any, pk: Any, action: str = "accounts.view") -> Any:
+def access_organization(actor: Actor, pk: Any, action: str = "accounts.view") -> Organization:
     return access(actor, action, Organization, pk)
 
 
-def access_authenticator(actor: Any, pk: Any, action: str = "authenticators.view") -> Any:
+def access_authenticator(
+    actor: Actor, pk: Any, action: str = "authenticators.view"
+) -> "Authenticator":
     from orgdesk.security.models import Authenticator
 
     return access(actor, action, Authenticator.objects.select_related("account"), pk)
 
 
-def access_role_assignment(actor: Any, pk: Any, action: str = "roles.view") -> Any:
+def access_role_assignment(actor: Actor, pk: Any, action: str = "roles.view") -> RoleAssignment:
     return access(
         actor, action, RoleAssignment.objects.select_related("role", "organization", "account"), pk
     )
 
 
-def visible_or_404(actor: Any, organization: Any) -> None:
+def visible_or_404(actor: Actor, organization: Organization) -> None:
     """404 unless the actor holds any permission at all on the organization."""
     auth = authority(actor)
     if not auth.permissions_in(organization):
         raise Http404("No such object.")
 
 
-def require(actor: Any, action: str, organization: Any) -> None:
+def require(actor: Actor, action: str, organization: Organization) -> None:
     """403 if the actor may see `organization` but not `action` on it; 404 if not even see."""
-    if actor is None:  # system actor: scripts and background jobs
-        return
     auth = authority(actor)
     if auth.can(action, organization):
         return

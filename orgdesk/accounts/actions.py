@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.protection import require_manage, require_not_last_admin, require_sign_in_change
 from orgdesk.access.scoping import require
 from orgdesk.accounts import identifiers
@@ -40,7 +41,7 @@ PROFILE_FIELDS = {
 @transaction.atomic
 def create_account(
     *,
-    actor: Any,
+    actor: Actor,
     organization: Organization | None,
     password: str | None = None,
     is_staff: bool = False,
@@ -52,7 +53,7 @@ def create_account(
     invitation carries it as its user handle). `password` None: no usable password."""
     if organization is not None:
         require(actor, "accounts.create", organization)
-    elif actor is not None and not actor.is_staff:
+    elif not actor.is_system and not actor.is_brand:
         raise PermissionDenied("Only brand admins create brand admins.")
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
@@ -80,13 +81,13 @@ def create_account(
     return account
 
 
-def _not_self(actor: Any, account: Account, message: str) -> None:
-    if actor is not None and actor.pk == account.pk:
+def _not_self(actor: Actor, account: Account, message: str) -> None:
+    if actor.is_account(account):
         raise PermissionDenied(message)
 
 
 @transaction.atomic
-def set_password(*, actor: Any, account: Account, password: str, reason: str = "") -> Account:
+def set_password(*, actor: Actor, account: Account, password: str, reason: str = "") -> Account:
     """An admin sets a customer's password (sensitive: permission, step-up, not oneself)."""
     require(actor, "accounts.set_password", account.organization)
     _not_self(actor, account, _("You cannot set the password of your own account."))
@@ -100,7 +101,7 @@ def set_password(*, actor: Any, account: Account, password: str, reason: str = "
 
 
 @transaction.atomic
-def disable_account(*, actor: Any, account: Account, reason: str = "") -> Account:
+def disable_account(*, actor: Actor, account: Account, reason: str = "") -> Account:
     require(actor, "accounts.disable", account.organization)
     _not_self(actor, account, _("You cannot disable your own account."))
     require_manage(actor, account)
@@ -108,7 +109,7 @@ def disable_account(*, actor: Any, account: Account, reason: str = "") -> Accoun
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.status == Account.Status.DISABLED:
         return account
-    if actor is not None:
+    if not actor.is_system:
         require_not_last_admin(account)
     account.status = Account.Status.DISABLED
     account.save(update_fields=["status", "disabled_at", "updated"])
@@ -123,7 +124,7 @@ def disable_account(*, actor: Any, account: Account, reason: str = "") -> Accoun
 
 
 @transaction.atomic
-def enable_account(*, actor: Any, account: Account, reason: str = "") -> Account:
+def enable_account(*, actor: Actor, account: Account, reason: str = "") -> Account:
     require(actor, "accounts.disable", account.organization)
     _not_self(actor, account, _("You cannot enable your own account."))
     require_manage(actor, account)
@@ -161,7 +162,7 @@ def _check_version(account: Account, if_updated: Any) -> None:
 @transaction.atomic
 def update_account(
     *,
-    actor: Any,
+    actor: Actor,
     account: Account,
     changes: dict[str, Any],
     if_updated: Any = None,
@@ -180,7 +181,7 @@ def update_account(
         raise ValueError(f"fields that cannot be edited here: {sorted(unknown)}")
     if not changes:
         return account
-    if actor is not None and any(
+    if not actor.is_system and any(
         changes.get(name) for name in ("email_verified", "phone_verified")
     ):
         raise PermissionDenied(_("Only the customer can confirm that an address is theirs."))
@@ -200,7 +201,7 @@ def update_account(
     for name, value in changes.items():
         setattr(account, name, value)
     changed = {name for name in sign_in if old[name] != getattr(account, name)}
-    if actor is not None:
+    if not actor.is_system:
         identifiers.mark_admin_set(account, changed)
     else:
         if "email" in changed and "email_verified" not in changes:
@@ -217,7 +218,7 @@ def update_account(
         ) from None
     meta = {"fields": sorted(changes), **reason_metadata(reason)}
     record("account.updated", account=account, actor=actor, metadata=meta)
-    if actor is not None and changed:
+    if not actor.is_system and changed:
         identifiers.after_admin_change(actor=actor, account=account, old=old)
     return account
 
@@ -234,7 +235,7 @@ def _group_metadata(group: Any) -> dict[str, str]:
 
 
 @transaction.atomic
-def add_to_group(*, actor: Any, account: Account, group: Any) -> Any:
+def add_to_group(*, actor: Actor, account: Account, group: Any) -> Any:
     """Make `account` a member of `group`: a group of its own organization or of one above
     it (a group elsewhere in the tree would reach across branches). Raises ValidationError
     when the account cannot join or already belongs to the group."""
@@ -266,7 +267,7 @@ def add_to_group(*, actor: Any, account: Account, group: Any) -> Any:
 
 
 @transaction.atomic
-def remove_from_group(*, actor: Any, account: Account, group: Any) -> None:
+def remove_from_group(*, actor: Actor, account: Account, group: Any) -> None:
     """End `account`'s membership of `group`. Raises ValidationError if it is not a member."""
     from orgdesk.accounts.models import GroupMembership
 
@@ -286,7 +287,7 @@ def remove_from_group(*, actor: Any, account: Account, group: Any) -> None:
 
 
 @transaction.atomic
-def set_picture(*, actor: Any, account: Account, picture: Any, if_updated: Any = None) -> Account:
+def set_picture(*, actor: Actor, account: Account, picture: Any, if_updated: Any = None) -> Account:
     """Store a checked, re-encoded picture (orgdesk.accounts.pictures.Picture) as the account's
     profile picture. The file is written first; the one it replaces is deleted after commit."""
     from django.core.files.base import ContentFile
@@ -313,7 +314,7 @@ def set_picture(*, actor: Any, account: Account, picture: Any, if_updated: Any =
 
 
 @transaction.atomic
-def clear_picture(*, actor: Any, account: Account, if_updated: Any = None) -> Account:
+def clear_picture(*, actor: Actor, account: Account, if_updated: Any = None) -> Account:
     """Remove the account's profile picture (the file goes after commit)."""
     require(actor, "accounts.edit", account.organization)
     require_manage(actor, account)
@@ -335,7 +336,7 @@ ANY_LINK = object()  # send_password_reset without the repeat check
 
 @transaction.atomic
 def send_password_reset(
-    *, actor: Any, account: Account, reason: str = "", after_link: Any = ANY_LINK
+    *, actor: Actor, account: Account, reason: str = "", after_link: Any = ANY_LINK
 ) -> Any:
     """Email the account a password reset link (orgdesk.accounts.passwords), recorded as a
     notification with its expiry. `after_link`: the id of the newest reset link the caller's

@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.scoping import authority, restrict
 from orgdesk.accounts.models import Account, Group, GroupMembership
@@ -241,10 +242,17 @@ class AccountFilter(django_filters.FilterSet):
             condition
         )
 
-    def __init__(self, *args: Any, groups: QuerySet[Group] | None = None, **kwargs: Any) -> None:
-        # `request` (django-filter's own argument) names the actor: the group and role
-        # filters look only at what request.user may see. Without it they match nothing.
+    def __init__(
+        self,
+        *args: Any,
+        actor: Actor | None = None,
+        groups: QuerySet[Group] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # The group and role filters look only at what `actor` may see; without an actor
+        # they match nothing (fail closed).
         super().__init__(*args, **kwargs)
+        self.actor = actor
         # The groups an admin may pick: given by the view (restricted, bounded).
         if groups is not None:
             self.filters["group"].queryset = groups
@@ -253,14 +261,12 @@ class AccountFilter(django_filters.FilterSet):
                 f"{g.name} · {g.organization.name}"
             )
 
-    @property
-    def actor(self) -> Any:
-        return getattr(self.request, "user", None)
-
     def filter_group(self, qs: QuerySet[Account], name: str, value: Group) -> QuerySet[Account]:
         # The group itself is one the admin may see (the choices come restricted from the
         # view). The memberships counted are those the Groups tab shows: groups.view on the
         # member's organization (GroupMembership's tenant).
+        if self.actor is None:
+            return qs.none()
         auth = authority(self.actor)
         memberships = GroupMembership.objects.filter(account=OuterRef("pk"), group=value)
         if not auth.is_brand:
@@ -283,6 +289,8 @@ class AccountFilter(django_filters.FilterSet):
         # branch, a cross-organization grant) must not make the account match, or the filter
         # would tell what the admin cannot see. EXISTS, not a join: an account holding the
         # role twice must not appear twice.
+        if self.actor is None:
+            return qs.none()
         grants = restrict(self.actor, "roles.view", RoleAssignment).filter(role=value)
         return qs.filter(Exists(grants.filter(account=OuterRef("pk"))))
 

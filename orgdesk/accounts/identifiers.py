@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from orgdesk.access.actor import Actor
 from orgdesk.accounts.models import Account
 from orgdesk.accounts.passwords import PasswordLinkTokenGenerator, encode_uid, latest_link_id
 from orgdesk.activity.recorder import record
@@ -59,7 +60,7 @@ def mark_admin_set(account: Account, changed: set[str]) -> None:
         account.phone_set_by_admin_at = now if account.phone else None
 
 
-def after_admin_change(*, actor: Any, account: Account, old: dict[str, str]) -> None:
+def after_admin_change(*, actor: Actor, account: Account, old: dict[str, str]) -> None:
     """After saving an admin's change of identifiers (`old`: their values before): the notice
     to the old address and the verification link to the new one, each recorded."""
     changed = {name for name, value in old.items() if value != getattr(account, name)}
@@ -108,7 +109,7 @@ def _change_lines(account: Account, old: dict[str, str], names: list[str]) -> li
     return lines
 
 
-def send_verification(*, actor: Any, account: Account) -> Any:
+def send_verification(*, actor: Actor, account: Account) -> Any:
     """Email the account's address a link that proves the customer owns it."""
     notification = queue_email(
         account=account,
@@ -171,7 +172,7 @@ def complete_verification(*, uidb64: str, token: str, ip: str | None = None) -> 
     record(
         "email_verification",
         account=account,
-        actor=account,
+        actor=Actor.customer(account, ip=ip),
         ip=ip,
         metadata={"notification": latest_link_id(account, VERIFICATION_TEMPLATE)},
     )

@@ -26,6 +26,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.scoping import require
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import record
@@ -133,7 +134,7 @@ def _reason(reason: str) -> dict[str, str]:
 
 @transaction.atomic
 def send_password_link(
-    *, actor: Any, account: Account, purpose: Purpose, reason: str = ""
+    *, actor: Actor, account: Account, purpose: Purpose, reason: str = ""
 ) -> Notification:
     """Email the account a link to set (new account) or reset its password.
 
@@ -142,7 +143,7 @@ def send_password_link(
     """
     _check_purpose(purpose)
     if account.organization is None:
-        if actor is not None and not actor.is_staff:
+        if not actor.is_system and not actor.is_brand:
             raise PermissionDenied("Only brand admins manage brand admins.")
     else:
         require(actor, PURPOSES[purpose], account.organization)
@@ -217,5 +218,11 @@ def complete_password_link(
         metadata["sessions_revoked"] = CustomerSession.objects.filter(
             account=account, revoked_at__isnull=True, expires__gt=timezone.now()
         ).update(revoked_at=timezone.now())
-    record("password_change", account=account, actor=account, ip=ip, metadata=metadata)
+    record(
+        "password_change",
+        account=account,
+        actor=Actor.customer(account, ip=ip),
+        ip=ip,
+        metadata=metadata,
+    )
     return account

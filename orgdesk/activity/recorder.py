@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from orgdesk.access.actor import Actor, Kind
 from orgdesk.activity.events import category_of
 from orgdesk.activity.models import Event
 
@@ -11,7 +12,7 @@ def record(
     *,
     account: Any = None,
     organization: Any = None,
-    actor: Any = None,
+    actor: Actor,
     result: str = Event.Result.SUCCESS,
     reason: str = "",
     ip: str | None = None,
@@ -24,7 +25,9 @@ def record(
         category=category_of(event_type),
         account=account,
         organization=organization,
-        actor=actor,
+        # The account that acted (an admin, or the account itself); clients, the system and
+        # anonymous callers leave it empty.
+        actor=actor.account if actor.kind in (Kind.ADMIN, Kind.SELF) else None,
         result=result,
         reason=reason,
         ip=ip,

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.scoping import require
 from orgdesk.activity.models import Event
 
@@ -53,7 +54,7 @@ def public(rows: Iterable[Event]) -> list[PublicEvent]:
     return [PublicEvent(*(getattr(row, name) for name in PUBLIC_FIELDS)) for row in rows]
 
 
-def account_events(actor: Any, account: Any) -> QuerySet[Event]:
+def account_events(actor: Actor, account: Any) -> QuerySet[Event]:
     """The account's events the actor may see, newest first, as rows of PUBLIC_FIELDS.
 
     Events are scoped through the account, which the caller obtained through access_account():
@@ -63,7 +64,7 @@ def account_events(actor: Any, account: Any) -> QuerySet[Event]:
     return Event.objects.filter(account=account).order_by("-ts", "-id").only(*PUBLIC_FIELDS)
 
 
-def recent(actor: Any, account: Any, limit: int = 5) -> list[dict[str, Any]]:
+def recent(actor: Actor, account: Any, limit: int = 5) -> list[dict[str, Any]]:
     """The latest few events, for the Overview tab's Recent activity snapshot."""
     from orgdesk.activity.events import label_of
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from orgdesk.access.actions import EscalationRefused, grant_role
+from orgdesk.access.actor import Actor, Channel
 from orgdesk.access.models import OrgRole
 from orgdesk.access.protection import may_grant
 from orgdesk.access.scoping import require, restrict
@@ -53,6 +54,10 @@ RESEND_WINDOW_SECONDS = 3600
 # invitation: within this time it is told the account is ready instead of "invalid link".
 RECENT_ACCEPTANCE = dt.timedelta(minutes=10)
 
+# Accepting an invitation creates the account and gives it the invitation's groups and roles
+# with the authority the (already checked) invitation carries, not the new customer's own.
+ACCEPTANCE = Actor.system(channel=Channel.CUSTOMER, label="invitation acceptance")
+
 
 class InvalidInvitation(ValueError):
     """Unknown, expired, revoked or already used (deliberately not saying which)."""
@@ -77,16 +82,16 @@ def default_days() -> int:
     return min(settings.ORGDESK_INVITATION_DEFAULT_DAYS, max_days())
 
 
-def allowed_groups(actor: Any, organization: Organization) -> QuerySet[Group]:
+def allowed_groups(actor: Actor, organization: Organization) -> QuerySet[Group]:
     """Groups an invitee can be put in: of the organization or one above it (what
     accounts.actions.add_to_group accepts), where the actor manages group memberships."""
     groups = groups_open_to(organization).select_related("organization")
-    if actor is not None:
+    if not actor.is_system:
         groups = restrict(actor, "groups.manage", groups)
     return groups.order_by("-organization__depth", "name")
 
 
-def grantable_roles(actor: Any, organization: Organization) -> list[OrgRole]:
+def grantable_roles(actor: Actor, organization: Organization) -> list[OrgRole]:
     """Roles the actor may hand out on the organization (access.protection.may_grant)."""
     return [r for r in OrgRole.objects.order_by("name") if may_grant(actor, organization, r)]
 
@@ -106,7 +111,7 @@ class InvitationOptions:
 
 def invitation_options(
     *,
-    actor: Any,
+    actor: Actor,
     organization: Organization,
     groups: Any = (),
     roles: Any = (),
@@ -223,7 +228,7 @@ def check_invitee(organization: Organization, email: str) -> str:
     return email
 
 
-def _supersede_outdated(actor: Any, organization: Organization, email: str) -> list[Invitation]:
+def _supersede_outdated(actor: Actor, organization: Organization, email: str) -> list[Invitation]:
     """Expired pending invitations of the same address leave the pending state (one pending
     invitation per address and organization), as revoked, so a new one can be sent."""
     outdated = list(
@@ -246,7 +251,7 @@ def _supersede_outdated(actor: Any, organization: Organization, email: str) -> l
 @transaction.atomic
 def issue_invitation(
     *,
-    actor: Any,
+    actor: Actor,
     organization: Organization,
     email: str,
     given_name: str = "",
@@ -286,7 +291,7 @@ def issue_invitation(
                 status=Invitation.Status.PENDING,
                 last_sent=now,
                 expires=now + dt.timedelta(days=options.days),
-                invited_by=actor if getattr(actor, "pk", None) else None,
+                invited_by=actor.admin_account,
                 locale=options.locale,
             )
     except IntegrityError:  # a concurrent request invited the same address first
@@ -325,7 +330,7 @@ def issue_invitation(
 @transaction.atomic
 def invite(
     *,
-    actor: Any,
+    actor: Actor,
     organization: Organization,
     email: str,
     given_name: str = "",
@@ -389,7 +394,7 @@ def _check_resend_rate(invitation: Invitation, now: dt.datetime) -> None:
 
 
 @transaction.atomic
-def resend_invitation(*, actor: Any, invitation: Invitation) -> Invitation:
+def resend_invitation(*, actor: Actor, invitation: Invitation) -> Invitation:
     """Send a pending invitation (valid or outdated) again with a new token: the old link stops
     working at once, Last sent is now and the expiry is renewed for the same number of days.
     Raises ResendLimited, ValidationError (not pending; the address has an account now)."""
@@ -443,7 +448,7 @@ def resend_invitation(*, actor: Any, invitation: Invitation) -> Invitation:
 
 
 @transaction.atomic
-def revoke_invitation(*, actor: Any, invitation: Invitation, reason: str = "") -> Invitation:
+def revoke_invitation(*, actor: Actor, invitation: Invitation, reason: str = "") -> Invitation:
     """Delete a pending invitation: its link stops working at once. The row stays, revoked,
     for the audit trail. Raises ValidationError when it is accepted or revoked already."""
     require(actor, "invitations.manage", invitation.organization)
@@ -533,7 +538,7 @@ def accept_invitation(
 
     try:
         account = create_account(
-            actor=None,
+            actor=ACCEPTANCE,
             organization=organization,
             password=password,
             account_id=passkey["account_id"] if passkey else None,
@@ -560,14 +565,14 @@ def accept_invitation(
     joined, skipped = [], []
     for group in invitation.groups.select_related("organization"):
         try:
-            add_to_group(actor=None, account=account, group=group)
+            add_to_group(actor=ACCEPTANCE, account=account, group=group)
         except ValidationError:  # the group moved out of reach since the invitation was sent
             skipped.append(str(group.pk))
         else:
             joined.append(str(group.pk))
     granted = []
     for role in invitation.roles.all():
-        grant_role(actor=None, account=account, organization=organization, role=role)
+        grant_role(actor=ACCEPTANCE, account=account, organization=organization, role=role)
         granted.append(role.slug)
     now = timezone.now()
     invitation.status = Invitation.Status.ACCEPTED
@@ -591,5 +596,11 @@ def accept_invitation(
         metadata["sign_in_method"] = "passkey"
     if skipped:
         metadata["groups_skipped"] = skipped
-    record("invitation_accepted", account=account, actor=account, ip=ip, metadata=metadata)
+    record(
+        "invitation_accepted",
+        account=account,
+        actor=Actor.customer(account, ip=ip),
+        ip=ip,
+        metadata=metadata,
+    )
     return account

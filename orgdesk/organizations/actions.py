@@ -9,6 +9,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
 
+from orgdesk.access.actor import Actor
 from orgdesk.activity.recorder import record
 from orgdesk.organizations.models import (
     MAX_DEPTH,
@@ -37,7 +38,7 @@ def _validate_name(name: str) -> str:
 @transaction.atomic
 def create_organization(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     parent: Organization | None = None,
     application: Application | None = None,
@@ -88,7 +89,7 @@ def _rewrite_subtree(
 
 
 @transaction.atomic
-def rename_organization(*, actor: Any, organization: Organization, name: str) -> Organization:
+def rename_organization(*, actor: Actor, organization: Organization, name: str) -> Organization:
     name = _validate_name(name)
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     old_route = org.route
@@ -108,7 +109,7 @@ def rename_organization(*, actor: Any, organization: Organization, name: str) ->
 
 @transaction.atomic
 def move_organization(
-    *, actor: Any, organization: Organization, new_parent: Organization | None
+    *, actor: Actor, organization: Organization, new_parent: Organization | None
 ) -> Organization:
     """Move a subtree under `new_parent` (None makes it a root of its own tree).
 
@@ -195,7 +196,7 @@ def _reassign_stores(account_model: Any, org_ids: list[Any], root_id: Any) -> No
 
 
 @transaction.atomic
-def set_hierarchy_uniqueness(*, actor: Any, root: Organization, enabled: bool) -> Organization:
+def set_hierarchy_uniqueness(*, actor: Actor, root: Organization, enabled: bool) -> Organization:
     """Switch a tree between one identity store and one store per organization."""
     from orgdesk.accounts.models import Account
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.protection import standing, standings
 from orgdesk.access.scoping import access_account, authority, require, restrict
 from orgdesk.accounts import actions as account_actions
@@ -56,7 +57,7 @@ def _scope_options(organization: Any) -> bool:
 @portal_login_required
 def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
-    require(request.user, "accounts.view", organization)
+    require(request.actor, "accounts.view", organization)
     pref = preferences(request.user)
     here = reverse("portal:accounts", args=[organization.key])
     back_to_saved = saved_view_redirect(request, pref, VIEW_KEY, here)
@@ -81,7 +82,7 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
         order_key = "last_login"
 
     base = restrict(
-        request.user,
+        request.actor,
         "accounts.view",
         Account.objects.select_related("organization"),
         within=organization,
@@ -91,12 +92,12 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
 
     # Groups of this organization and the level below it: a short list to pick from.
     groups = Group.objects.filter(
-        pk__in=restrict(request.user, "groups.view", Group, within=organization)
+        pk__in=restrict(request.actor, "groups.view", Group, within=organization)
         .filter(organization__depth__lte=organization.depth + 1)
         .order_by("organization__depth", "organization__name", "name")
         .values("pk")[:MAX_GROUP_CHOICES]
     ).select_related("organization")
-    filterset = AccountFilter(params, queryset=base, request=request, groups=groups)
+    filterset = AccountFilter(params, queryset=base, actor=request.actor, groups=groups)
     if filterset.is_valid():
         qs = filterset.qs
     else:
@@ -108,7 +109,7 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
             _("These filters were not valid and were ignored: %(names)s.")
             % {"names": ", ".join(labels)}
         )
-        filterset = AccountFilter(None, queryset=base, request=request, groups=groups)
+        filterset = AccountFilter(None, queryset=base, actor=request.actor, groups=groups)
     q = params.get("q", "")
     if len(q) > MAX_QUERY:
         problems.append(_("The search text is too long (at most 100 characters)."))
@@ -128,7 +129,7 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
     keys = None
     if wanted is not None and not filterset.active:
         # Search alone: answered from the per-organization covering indexes (search_keys).
-        organizations = restrict(request.user, "accounts.view", Organization, within=organization)
+        organizations = restrict(request.actor, "accounts.view", Organization, within=organization)
         if scope == "org":
             organizations = organizations.filter(pk=organization.pk)
         keys = search_keys(organizations, wanted, ordering)
@@ -140,7 +141,9 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
         page = paginate(qs, ordering, size=size, keys=keys)
     prefetch_related_objects(page.rows, "identities")
     _label_rows(page.rows)
-    _row_permissions(request.user, page.rows, authority(request.user).permissions_in(organization))
+    _row_permissions(
+        request.actor, page.rows, authority(request.actor).permissions_in(organization)
+    )
 
     remembered = applied
     # A view with problems is shown (minus what was wrong) but not remembered.
@@ -201,7 +204,7 @@ def _label_rows(rows: list[Account]) -> None:
 ROW_ACTIONS = frozenset({"accounts.edit", "accounts.set_password", "sessions.clear"})
 
 
-def _row_permissions(actor: Any, rows: list[Account], perms: frozenset[str]) -> None:
+def _row_permissions(actor: Actor, rows: list[Account], perms: frozenset[str]) -> None:
     """What each row's menu offers: the permissions held here, less what the account's own
     standing forbids (access/protection.py: one query for the page)."""
     if not perms & ROW_ACTIONS:
@@ -259,7 +262,7 @@ class CreateAccountForm(forms.Form):
 @portal_login_required
 def account_create(request: HttpRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
-    require(request.user, "accounts.create", organization)
+    require(request.actor, "accounts.create", organization)
     form = CreateAccountForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -273,7 +276,7 @@ def account_create(request: HttpRequest, org: str) -> HttpResponse:
                 # checked against the new account's own names and identifiers too
                 validate_password(password, user=Account(**data))
             account = account_actions.create_account(
-                actor=request.user,
+                actor=request.actor,
                 organization=organization,
                 password=password if choice == form.PASSWORD_SET else None,
                 **data,
@@ -312,7 +315,7 @@ def _send_set_password_link(request: HttpRequest, account: Account) -> None:
     from orgdesk.accounts.passwords import PasswordLinkError, send_password_link
 
     try:
-        send_password_link(actor=request.user, account=account, purpose="set_password")
+        send_password_link(actor=request.actor, account=account, purpose="set_password")
     except PasswordLinkError as exc:
         messages.warning(request, str(exc))
     else:
@@ -349,9 +352,9 @@ class EditAccountForm(forms.ModelForm):
 @portal_login_required
 def account_edit(request: HttpRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
-    account = access_account(request.user, pk, "accounts.view")
-    require(request.user, "accounts.edit", account.organization)
-    found = standing(request.user, account)
+    account = access_account(request.actor, pk, "accounts.view")
+    require(request.actor, "accounts.edit", account.organization)
+    found = standing(request.actor, account)
     if found.read_only:
         raise PermissionDenied(found.message)
     form = EditAccountForm(
@@ -367,7 +370,7 @@ def account_edit(request: HttpRequest, org: str, pk: str) -> HttpResponse:
             changed = [name for name in form.changed_data if name != "reason"]
             try:
                 account_actions.update_account(
-                    actor=request.user,
+                    actor=request.actor,
                     account=Account.objects.select_related("organization").get(pk=account.pk),
                     changes={name: form.cleaned_data[name] for name in changed},
                     reason=form.cleaned_data["reason"],
@@ -410,9 +413,9 @@ class SetPasswordForm(forms.Form):
 @step_up_required(return_to="portal:home")
 def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
-    account = access_account(request.user, pk, "accounts.view")
-    require(request.user, "accounts.set_password", account.organization)
-    found = standing(request.user, account)
+    account = access_account(request.actor, pk, "accounts.view")
+    require(request.actor, "accounts.set_password", account.organization)
+    found = standing(request.actor, account)
     if found.read_only or found.sign_in_locked:
         raise PermissionDenied(found.message)
     form = SetPasswordForm(request.POST or None)
@@ -423,7 +426,7 @@ def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             account_actions.set_password(
-                actor=request.user,
+                actor=request.actor,
                 account=account,
                 password=form.cleaned_data["password"],
                 reason=form.cleaned_data["reason"],
@@ -452,12 +455,12 @@ def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
 @require_POST
 def account_clear_sessions(request: HttpRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
-    account = access_account(request.user, pk, "accounts.view")
-    require(request.user, "sessions.clear", account.organization)
+    account = access_account(request.actor, pk, "accounts.view")
+    require(request.actor, "sessions.clear", account.organization)
     listing = reverse("portal:accounts", args=[organization.key])
     try:
         cleared = security_actions.clear_sessions(
-            actor=request.user, account=account, reason=request.POST.get("reason", "")
+            actor=request.actor, account=account, reason=request.POST.get("reason", "")
         )
     except StepUpRequired:
         messages.info(request, _("Confirm your identity, then clear the sessions again."))

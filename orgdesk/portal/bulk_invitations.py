@@ -1,5 +1,5 @@
 """Bulk invite: upload a CSV file, preview every row's outcome, confirm, watch the background job
-and download the per-row results (invitations.bulk does the work).
+and download the per-row results (the invitations.bulk package does the work).
 
 Every page needs invitations.manage on the organization in the URL (403 otherwise); a job of
 another organization is a 404, whether or not it exists.
@@ -27,7 +27,11 @@ from orgdesk.access.models import OrgRole
 from orgdesk.access.scoping import access, require, restrict
 from orgdesk.accounts.models import Group
 from orgdesk.invitations import actions as invitation_actions
-from orgdesk.invitations import bulk, bulkfile
+from orgdesk.invitations import bulkfile
+from orgdesk.invitations.bulk import actions as bulk_actions
+from orgdesk.invitations.bulk import common as bulk_common
+from orgdesk.invitations.bulk import preview as bulk_preview
+from orgdesk.invitations.bulk import results as bulk_results
 from orgdesk.invitations.emails import invitation_language
 from orgdesk.invitations.models import ImportJob, ImportRow
 from orgdesk.organizations.models import Organization
@@ -73,9 +77,9 @@ class BulkInviteForm(forms.Form):
 
 def _jobs(request: HttpRequest, organization: Organization) -> Any:
     return restrict(
-        request.user,
+        request.actor,
         PERMISSION,
-        ImportJob.objects.filter(kind=bulk.KIND, organization=organization).select_related(
+        ImportJob.objects.filter(kind=bulk_common.KIND, organization=organization).select_related(
             "created_by"
         ),
         within=organization,
@@ -83,8 +87,8 @@ def _jobs(request: HttpRequest, organization: Organization) -> Any:
 
 
 def _job_or_404(request: HttpRequest, organization: Organization, pk: Any) -> ImportJob:
-    require(request.user, PERMISSION, organization)
-    job = access(request.user, PERMISSION, _jobs(request, organization), pk)
+    require(request.actor, PERMISSION, organization)
+    job = access(request.actor, PERMISSION, _jobs(request, organization), pk)
     job.organization = organization
     return job
 
@@ -130,7 +134,7 @@ def bulk_invite(request: HttpRequest, org: str) -> HttpResponse:
     """The upload page. A POST whose declared size exceeds the limit is refused before its
     body is read (CSRF middleware would otherwise parse it all first)."""
     organization = current_organization(request, org)
-    require(request.user, PERMISSION, organization)
+    require(request.actor, PERMISSION, organization)
     if request.method == "POST":
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -155,8 +159,8 @@ def _upload(request: HttpRequest, organization: Organization) -> HttpResponse:
         form.add_error("file", _too_large_message())
         return _upload_page(request, organization, form, status=413)
     try:
-        job = bulk.preview_bulk_invite(
-            actor=request.user,
+        job = bulk_preview.preview_bulk_invite(
+            actor=request.actor,
             organization=organization,
             filename=upload.name,
             data=upload.read(),
@@ -178,7 +182,7 @@ def _upload(request: HttpRequest, organization: Organization) -> HttpResponse:
 def bulk_template(request: HttpRequest, org: str) -> HttpResponse:
     """An empty file with the header line, to fill in a spreadsheet."""
     organization = current_organization(request, org)
-    require(request.user, PERMISSION, organization)
+    require(request.actor, PERMISSION, organization)
     response = HttpResponse(
         "\ufeff" + ",".join(bulkfile.COLUMNS) + "\r\n", content_type="text/csv; charset=utf-8"
     )
@@ -207,8 +211,8 @@ def _state_context(request: HttpRequest, organization: Organization, job: Import
         "valid_rows": valid,
         "running": running,
         "waiting": running and job.started_at is None,
-        "stalled": bulk.is_stalled(job),
-        "can_resume": bulk.can_resume(job),
+        "stalled": bulk_actions.is_stalled(job),
+        "can_resume": bulk_actions.can_resume(job),
         "percent": int(100 * job.processed_rows / valid) if valid > 0 else 100,
         "emails_failed": options.get("emails_failed", 0),
         "duration": _duration(job),
@@ -230,7 +234,7 @@ def _state_context(request: HttpRequest, organization: Organization, job: Import
                 .order_by("name"),
                 "roles": roles,
                 "ignored_columns": options.get("ignored_columns", []),
-                "needs_step_up": bool(roles) and not has_recent_auth(request.user),
+                "needs_step_up": bool(roles) and not has_recent_auth(request.actor),
                 "step_up_url": f"{reverse('portal:step_up')}?{urlencode({'next': here})}",
             }
         )
@@ -253,7 +257,7 @@ def _rows_page(request: HttpRequest, job: ImportJob, here: str) -> dict[str, Any
     page = page[:ROWS_PER_PAGE]
     for row in page:
         email_status = row.notification.status if row.notification else None
-        row.result = bulk.result_status(job, row.status, email_status)
+        row.result = bulk_results.result_status(job, row.status, email_status)
     return {
         "rows": page,
         "show": show,
@@ -302,7 +306,7 @@ def bulk_job_confirm(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
     job = _job_or_404(request, organization, pk)
     here = _job_url(organization, job)
     try:
-        job = bulk.confirm_bulk_invite(actor=request.user, job=job)
+        job = bulk_actions.confirm_bulk_invite(actor=request.actor, job=job)
     except StepUpRequired:
         messages.info(request, _("Giving roles to invitees needs a recent sign-in."))
         return redirect(f"{reverse('portal:step_up')}?{urlencode({'next': here})}")
@@ -329,7 +333,7 @@ def bulk_job_discard(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     job = _job_or_404(request, organization, pk)
     try:
-        bulk.discard_bulk_invite(actor=request.user, job=job)
+        bulk_actions.discard_bulk_invite(actor=request.actor, job=job)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(_job_url(organization, job))
@@ -343,7 +347,7 @@ def bulk_job_resume(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     job = _job_or_404(request, organization, pk)
     try:
-        bulk.resume_bulk_invite(actor=request.user, job=job)
+        bulk_actions.resume_bulk_invite(actor=request.actor, job=job)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -366,7 +370,7 @@ def bulk_job_results(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
     def lines() -> Any:
         yield "\ufeff"  # spreadsheets read the file as UTF-8
-        for cells in bulk.result_rows(job):
+        for cells in bulk_results.result_rows(job):
             yield writer.writerow(cells)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

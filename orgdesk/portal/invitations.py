@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole
 from orgdesk.access.scoping import access, require, restrict
 from orgdesk.accounts.models import Group
@@ -42,7 +43,7 @@ def _clean_params(params: QueryDict) -> dict[str, str]:
 def _invitations(request: HttpRequest, organization: Organization) -> Any:
     """The organization's own invitations (not those of the organizations below it)."""
     return restrict(
-        request.user,
+        request.actor,
         "invitations.view",
         Invitation.objects.select_related("application"),
         within=organization,
@@ -52,9 +53,9 @@ def _invitations(request: HttpRequest, organization: Organization) -> Any:
 def _invitation_or_404(request: HttpRequest, organization: Organization, pk: Any) -> Invitation:
     """One invitation of the organization in the URL: 403 without invitations.view there,
     404 for another organization's invitation (whether or not it exists)."""
-    require(request.user, "invitations.view", organization)
+    require(request.actor, "invitations.view", organization)
     return access(
-        request.user,
+        request.actor,
         "invitations.view",
         _invitations(request, organization).select_related("organization", "invited_by"),
         pk,
@@ -64,7 +65,7 @@ def _invitation_or_404(request: HttpRequest, organization: Organization, pk: Any
 @portal_login_required
 def invitations_list(request: HttpRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
-    require(request.user, "invitations.view", organization)
+    require(request.actor, "invitations.view", organization)
     pref = preferences(request.user)
     here = reverse("portal:invitations", args=[organization.key])
     back_to_saved = saved_view_redirect(request, pref, VIEW_KEY, here)
@@ -155,7 +156,7 @@ class InviteForm(forms.Form):
         label=gettext_lazy("Language of the invitation"), choices=settings.LANGUAGES
     )
 
-    def __init__(self, *args: Any, actor: Any, organization: Organization, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organization = organization
         maximum = invitation_actions.max_days()
@@ -194,14 +195,14 @@ def _attach(form: forms.Form, exc: ValidationError) -> None:
 @portal_login_required
 def invitation_create(request: HttpRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
-    require(request.user, "invitations.manage", organization)
-    form = InviteForm(request.POST or None, actor=request.user, organization=organization)
+    require(request.actor, "invitations.manage", organization)
+    form = InviteForm(request.POST or None, actor=request.actor, organization=organization)
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             invitation = invitation_actions.invite(
-                actor=request.user,
+                actor=request.actor,
                 organization=organization,
                 email=data["email"],
                 given_name=data["given_name"],
@@ -273,9 +274,11 @@ def _back(request: HttpRequest, organization: Organization, invitation: Invitati
 def invitation_resend(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     invitation = _invitation_or_404(request, organization, pk)
-    require(request.user, "invitations.manage", organization)
+    require(request.actor, "invitations.manage", organization)
     try:
-        invitation = invitation_actions.resend_invitation(actor=request.user, invitation=invitation)
+        invitation = invitation_actions.resend_invitation(
+            actor=request.actor, invitation=invitation
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -290,10 +293,10 @@ def invitation_resend(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 def invitation_delete(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     invitation = _invitation_or_404(request, organization, pk)
-    require(request.user, "invitations.manage", organization)
+    require(request.actor, "invitations.manage", organization)
     try:
         invitation = invitation_actions.revoke_invitation(
-            actor=request.user, invitation=invitation, reason=request.POST.get("reason", "")
+            actor=request.actor, invitation=invitation, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

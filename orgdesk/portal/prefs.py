@@ -60,7 +60,7 @@ def search_organizations(request: HttpRequest) -> JsonResponse:
     if "\x00" in text:  # cannot be stored or matched; PostgreSQL rejects it outright
         return JsonResponse({"results": []})
     # The palette opens an organization's Accounts tab: offer those the admin may list.
-    qs = restrict(request.user, "accounts.view", Organization)
+    qs = restrict(request.actor, "accounts.view", Organization)
     if text:
         # "acme/emea" and "acme / emea" both find "Acme / EMEA"
         normalized = " / ".join(part.strip() for part in text.split("/") if part.strip())

@@ -23,13 +23,13 @@ def preferences(account: Any) -> AdminPreference:
 def current_organization(request: HttpRequest, key: str) -> Organization:
     """The organization in the URL, or 404 when missing or out of the admin's reach."""
     organization = Organization.objects.filter(key=key).first()
-    if organization is None or not authority(request.user).permissions_in(organization):
+    if organization is None or not authority(request.actor).permissions_in(organization):
         raise Http404("No such organization.")
     return organization
 
 
 def shell_context(request: HttpRequest, organization: Organization, tab: str) -> dict[str, Any]:
-    auth = authority(request.user)
+    auth = authority(request.actor)
     pref = preferences(request.user)
     held = auth.permissions_in(organization)
     grant_orgs = [org for org, _perms in auth.organizations()]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from orgdesk.access.actor import Actor, Channel
 from orgdesk.access.scoping import authority, visible_or_404
 from orgdesk.activity.models import Event
 from orgdesk.activity.recorder import record
@@ -65,7 +66,7 @@ def step_up_required(view: Any = None, *, return_to: str = "portal:security") ->
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not has_recent_auth(request.user):
+        if not has_recent_auth(request.actor):
             messages.info(request, _("Confirm your identity to continue."))
             # After a POST, come back to a page that can be shown, not to the action URL.
             back = request.path if request.method == "GET" else reverse(return_to)
@@ -193,6 +194,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             ok, method = _second_factor_ok(request, account)
             record(
                 "mfa_challenge",
+                actor=Actor.anonymous(channel=Channel.PORTAL, ip=client_ip(request)),
                 account=account,
                 result=Event.Result.SUCCESS if ok else Event.Result.FAILURE,
                 reason="" if ok else "invalid_code",
@@ -233,6 +235,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         record(
             "logout",
+            actor=Actor.self_service(request.user, channel=Channel.PORTAL),
             account=request.user,
             ip=client_ip(request),
             metadata={"client_id": PORTAL_CLIENT_ID},
@@ -286,6 +289,7 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
         throttle.failed()
         record(
             "step_up",
+            actor=Actor.self_service(account, channel=Channel.PORTAL),
             account=account,
             result=Event.Result.FAILURE,
             reason="invalid_credentials",
@@ -373,7 +377,7 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     if not mfa.has_second_factor(request.user):
         messages.error(request, _("Add an authenticator app or a passkey first."))
         return redirect("portal:security")
-    if not has_recent_auth(request.user):
+    if not has_recent_auth(request.actor):
         return redirect(f"{reverse('portal:step_up')}?next={reverse('portal:security')}")
     return _show_recovery_codes(request)
 
@@ -381,7 +385,7 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
 @portal_login_required
 @require_POST
 def passkey_options_view(request: HttpRequest) -> JsonResponse:
-    if not has_recent_auth(request.user):
+    if not has_recent_auth(request.actor):
         back = urlencode({"next": reverse("portal:security")})
         return JsonResponse(
             {
@@ -434,7 +438,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     """Straight to the Accounts tab of the first favorite, else of the first organization."""
     from orgdesk.portal.shell import preferences
 
-    auth = authority(request.user)
+    auth = authority(request.actor)
     entries = auth.organizations()
     for favorite in preferences(request.user).favorites:
         org = Organization.objects.filter(pk=favorite).first()
@@ -450,5 +454,5 @@ def organization_view(request: HttpRequest, org: str) -> HttpResponse:
     organization = Organization.objects.filter(key=org).first()
     if organization is None:
         raise Http404("No such organization.")
-    visible_or_404(request.user, organization)
+    visible_or_404(request.actor, organization)
     return redirect("portal:accounts", org=organization.key)

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.protection import require_manage, require_sign_in_change
 from orgdesk.access.scoping import require
 from orgdesk.accounts.identifiers import require_proven_email
@@ -22,7 +23,7 @@ OTP_TYPES = (Authenticator.Type.EMAIL_OTP, Authenticator.Type.SMS_OTP)
 
 
 @transaction.atomic
-def clear_sessions(*, actor: Any, account: Any, reason: str = "") -> int:
+def clear_sessions(*, actor: Actor, account: Any, reason: str = "") -> int:
     """Sign the customer out everywhere; the account and its credentials stay as they are."""
     require(actor, "sessions.clear", account.organization)
     require_manage(actor, account)
@@ -38,9 +39,9 @@ def clear_sessions(*, actor: Any, account: Any, reason: str = "") -> int:
 
 
 @transaction.atomic
-def remove_authenticator(*, actor: Any, authenticator: Authenticator, reason: str = "") -> None:
+def remove_authenticator(*, actor: Actor, authenticator: Authenticator, reason: str = "") -> None:
     account = authenticator.account
-    if actor is not None and actor.pk == account.pk:
+    if actor.is_account(account):
         raise PermissionDenied(gettext("Manage your own sign-in methods on your security page."))
     require(actor, "authenticators.manage", account.organization)
     require_sign_in_change(actor, account, reason)
@@ -55,9 +56,11 @@ def remove_authenticator(*, actor: Any, authenticator: Authenticator, reason: st
 
 
 @transaction.atomic
-def update_security_policy(*, actor: Any, require_admin_mfa: bool | None = None) -> SecurityPolicy:
+def update_security_policy(
+    *, actor: Actor, require_admin_mfa: bool | None = None
+) -> SecurityPolicy:
     """Brand-wide settings (brand admins and scripts only)."""
-    if actor is not None and not actor.is_staff:
+    if not actor.is_system and not actor.is_brand:
         raise PermissionDenied("Only brand admins change the security policy.")
     policy = SecurityPolicy.objects.select_for_update().get(pk=SecurityPolicy.current().pk)
     if require_admin_mfa is not None and policy.require_admin_mfa != require_admin_mfa:
@@ -70,11 +73,11 @@ def update_security_policy(*, actor: Any, require_admin_mfa: bool | None = None)
 # ---- authenticators added on behalf of a customer ----------------------------------------------
 
 
-def _require_manage(actor: Any, account: Any, reason: str) -> None:
-    if actor is not None and actor.pk == account.pk:
+def _require_manage(actor: Actor, account: Any, reason: str) -> None:
+    if actor.is_account(account):
         raise PermissionDenied(gettext("Manage your own sign-in methods on your security page."))
     if account.organization is None:
-        if actor is not None and not actor.is_staff:
+        if not actor.is_system and not actor.is_brand:
             raise PermissionDenied(gettext("Only brand admins manage brand admins."))
     else:
         require(actor, "authenticators.manage", account.organization)
@@ -106,7 +109,7 @@ def _otp_identifier(kind: str, raw: str) -> str:
 
 @transaction.atomic
 def add_otp_authenticator(
-    *, actor: Any, account: Any, kind: str, identifier: str, reason: str = ""
+    *, actor: Actor, account: Any, kind: str, identifier: str, reason: str = ""
 ) -> Authenticator:
     """Register an email or SMS one-time-code authenticator for the customer: codes go to
     `identifier` (an email address, or a phone number in international format). Adding a way
@@ -140,7 +143,7 @@ def add_otp_authenticator(
 
 
 @transaction.atomic
-def send_enrolment_link(*, actor: Any, account: Any, method: str, reason: str = "") -> Any:
+def send_enrolment_link(*, actor: Actor, account: Any, method: str, reason: str = "") -> Any:
     """Email the customer a one-time link to set up an authenticator app ("totp") or a passkey
     ("passkey") themselves (security/enrolment.py). Recorded as a Notification with its expiry;
     a newer link supersedes older ones. Raises ValidationError (no email, disabled account).
@@ -174,7 +177,7 @@ def send_enrolment_link(*, actor: Any, account: Any, method: str, reason: str = 
         status=Notification.Status.QUEUED,
     )
     _link, address = enrolment.new_link(
-        account=account, method=method, notification=notification, sent_by=actor
+        account=account, method=method, notification=notification, sent_by=actor.admin_account
     )
     record(
         "authenticator.enrolment_sent",

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orgdesk.accounts.models import Account
 from orgdesk.notifications.models import Notification, NotificationTemplate
 from orgdesk.security import mfa
 from orgdesk.security.models import Authenticator, EnrolmentLink
@@ -58,7 +59,7 @@ def lifetime() -> dt.timedelta:
 
 
 def new_link(
-    *, account: Any, method: str, notification: Notification | None, sent_by: Any
+    *, account: Any, method: str, notification: Notification | None, sent_by: Account | None
 ) -> tuple[EnrolmentLink, str]:
     """Store a link (call inside the sending transaction); returns it and its address."""
     token = secrets.token_urlsafe(32)

@@ -34,6 +34,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from orgdesk.access.actor import Actor, Channel
 from orgdesk.activity.recorder import record
 from orgdesk.security.models import Authenticator
 
@@ -113,7 +114,13 @@ def enrol_totp(*, account: Any, secret: str, code: str, label: str = "") -> Auth
         credential={"last_counter": step},
         last_used=timezone.now(),
     )
-    record("mfa_enrolment", account=account, metadata={"type": "totp"})
+    record(
+        "mfa_enrolment",
+        # Enrolment is done by the account itself, today on the portal\'s security page.
+        actor=Actor.self_service(account, channel=Channel.PORTAL),
+        account=account,
+        metadata={"type": "totp"},
+    )
     return authenticator
 
 
@@ -158,7 +165,13 @@ def generate_recovery_codes(*, account: Any) -> list[str]:
         identifier=f"{len(codes)} codes",
         secret=json.dumps([_hash_code(c) for c in codes]),
     )
-    record("mfa_enrolment", account=account, metadata={"type": "recovery_codes"})
+    record(
+        "mfa_enrolment",
+        # Enrolment is done by the account itself, today on the portal\'s security page.
+        actor=Actor.self_service(account, channel=Channel.PORTAL),
+        account=account,
+        metadata={"type": "recovery_codes"},
+    )
     return codes
 
 
@@ -253,7 +266,13 @@ def enrol_passkey(
         },
         last_used=timezone.now(),
     )
-    record("mfa_enrolment", account=account, metadata={"type": "passkey"})
+    record(
+        "mfa_enrolment",
+        # Enrolment is done by the account itself, today on the portal\'s security page.
+        actor=Actor.self_service(account, channel=Channel.PORTAL),
+        account=account,
+        metadata={"type": "passkey"},
+    )
     return authenticator
 
 
@@ -312,4 +331,9 @@ def remove_own_authenticator(*, account: Any, authenticator_id: Any) -> None:
         raise MfaError("No such sign-in method.")
     kind = row.type
     row.delete()
-    record("authenticator.removed", account=account, actor=account, metadata={"type": kind})
+    record(
+        "authenticator.removed",
+        actor=Actor.self_service(account, channel=Channel.PORTAL),
+        account=account,
+        metadata={"type": kind},
+    )

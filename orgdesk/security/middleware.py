@@ -14,7 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orgdesk.security.signin import SESSION_SIGNED_IN_AT, auth_time
+from orgdesk.access.actor import Actor, Channel
+from orgdesk.accounts.models import Account
+from orgdesk.security.signin import SESSION_SIGNED_IN_AT, auth_time, client_ip
 
 SESSION_RENEWED_AT = "orgdesk_renewed_at"
 RENEW_EVERY_SECONDS = 60
@@ -30,8 +32,21 @@ MFA_SETUP_ALLOWED = (
 )
 
 
+class AdminRequest(HttpRequest):
+    """A request of a signed-in admin, as the portal's views see it (for the type checker:
+    the middleware below sets `actor`)."""
+
+    user: Account
+    actor: Actor
+
+
+def channel_of(request: HttpRequest) -> Channel:
+    return Channel.CONSOLE if request.path.startswith("/console/") else Channel.PORTAL
+
+
 class AdminSessionMiddleware:
-    """Absolute session lifetime, `auth_time` on the actor for step-up, mandatory MFA."""
+    """Absolute session lifetime, the request's Actor (with the time it last authenticated,
+    for step-up), mandatory MFA."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -48,7 +63,12 @@ class AdminSessionMiddleware:
                     messages.info(request, _("Your session has ended. Sign in again."))
                     return redirect(f"{reverse('portal:login')}?next={request.path}")
                 return self.get_response(request)
-            user.auth_time = auth_time(request)
+            request.actor = Actor.admin(  # type: ignore[attr-defined]
+                user,
+                channel=channel_of(request),
+                authenticated_at=auth_time(request),
+                ip=client_ip(request) or None,
+            )
             self._renew_idle_deadline(request)
             if request.path.startswith("/portal/") and self._must_enrol(request, user):
                 return redirect("portal:security")

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from orgdesk.access.actor import Actor, Channel
 from orgdesk.accounts.models import Account
 from orgdesk.accounts.validation import normalize_phone
 from orgdesk.activity.models import Event
@@ -72,6 +73,7 @@ def _fail(ip: str, reason: str, account: Account | None, throttle: SignInThrottl
     throttle.failed()
     record(
         "login",
+        actor=Actor.anonymous(channel=Channel.PORTAL, ip=ip),
         account=account,
         result=Event.Result.FAILURE,
         reason=reason,
@@ -93,6 +95,7 @@ def attempt_password(request: HttpRequest, identifier: str, password: str) -> At
     if not verdict.allowed:
         record(
             "login",
+            actor=Actor.anonymous(channel=Channel.PORTAL, ip=ip),
             account=single,
             result=Event.Result.FAILURE,
             reason="rate_limited",
@@ -120,6 +123,7 @@ def attempt_password(request: HttpRequest, identifier: str, password: str) -> At
     if not has_portal_access(matched):
         record(
             "login",
+            actor=Actor.anonymous(channel=Channel.PORTAL, ip=ip),
             account=matched,
             result=Event.Result.FAILURE,
             reason="no_admin_access",
@@ -143,6 +147,7 @@ def complete_sign_in(request: HttpRequest, account: Account, method: str) -> Non
     )
     record(
         "login",
+        actor=Actor.self_service(account, channel=Channel.PORTAL, ip=client_ip(request)),
         account=account,
         ip=client_ip(request),
         metadata={"client_id": PORTAL_CLIENT_ID, "method": method},
@@ -156,7 +161,14 @@ def auth_time(request: HttpRequest) -> dt.datetime | None:
 
 def mark_stepped_up(request: HttpRequest, method: str) -> None:
     request.session[SESSION_AUTH_TIME] = timezone.now().timestamp()
-    record("step_up", account=request.user, ip=client_ip(request), metadata={"method": method})
+    ip = client_ip(request)
+    record(
+        "step_up",
+        actor=Actor.self_service(request.user, channel=Channel.PORTAL, ip=ip),
+        account=request.user,
+        ip=ip,
+        metadata={"method": method},
+    )
 
 
 def pending_account(request: HttpRequest, max_age: int = 300) -> Account | None:

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import timezone
-
 from orgdesk.access.actions import grant_role, revoke_role
+from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts import actions as account_actions
 from orgdesk.security import actions as security_actions
@@ -41,12 +40,7 @@ class ViewCase:
     forbidden_bug: str = ""
 
 
-def fresh(actor: Any) -> Any:
-    actor.auth_time = timezone.now()
-    return actor
-
-
-def _grant(world: World, actor: Any, customer: Any) -> Any:
+def _grant(world: World, actor: Actor, customer: Any) -> Any:
     return grant_role(
         actor=actor,
         account=customer,
@@ -55,7 +49,7 @@ def _grant(world: World, actor: Any, customer: Any) -> Any:
     )
 
 
-def _revoke(world: World, actor: Any, customer: Any) -> Any:
+def _revoke(world: World, actor: Actor, customer: Any) -> Any:
     assignment, _ = RoleAssignment.objects.get_or_create(
         account=customer,
         organization=customer.organization,

@@ -4,10 +4,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from orgdesk.access.actions import grant_role
+from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole
 from orgdesk.accounts.actions import create_account
 from orgdesk.organizations.actions import create_organization
 from orgdesk.security.models import Authenticator, CustomerSession
+
+# Builds the world, as the seeder and scripts do.
+SYSTEM = Actor.system(label="test world")
 
 
 @dataclass
@@ -32,7 +36,7 @@ class World:
 
 def _account(org: Any, email: str, **extra: Any) -> Any:
     return create_account(
-        actor=None,
+        actor=SYSTEM,
         organization=org,
         password="correct horse battery staple",
         email=email,
@@ -48,13 +52,13 @@ def role(slug: str) -> OrgRole:
 
 def build_world() -> World:
     org = create_organization
-    acme = org(actor=None, name="Acme")
-    emea = org(actor=None, name="EMEA", parent=acme)
-    france = org(actor=None, name="France", parent=emea)
-    germany = org(actor=None, name="Germany", parent=emea)
-    americas = org(actor=None, name="Americas", parent=acme)
-    globex = org(actor=None, name="Globex")
-    globex_eu = org(actor=None, name="Europe", parent=globex)
+    acme = org(actor=SYSTEM, name="Acme")
+    emea = org(actor=SYSTEM, name="EMEA", parent=acme)
+    france = org(actor=SYSTEM, name="France", parent=emea)
+    germany = org(actor=SYSTEM, name="Germany", parent=emea)
+    americas = org(actor=SYSTEM, name="Americas", parent=acme)
+    globex = org(actor=SYSTEM, name="Globex")
+    globex_eu = org(actor=SYSTEM, name="Europe", parent=globex)
 
     admin = _account(france, "admin@acme.test")
     viewer = _account(france, "viewer@acme.test")
@@ -62,9 +66,11 @@ def build_world() -> World:
     view_only, _ = OrgRole.objects.get_or_create(
         slug="viewer", defaults={"name": "Viewer", "permissions": ["accounts.view"]}
     )
-    grant_role(actor=None, account=admin, organization=emea, role=role("admin"))
-    grant_role(actor=None, account=viewer, organization=emea, role=view_only)
-    grant_role(actor=None, account=cross, organization=americas, role=role("organization-manager"))
+    grant_role(actor=SYSTEM, account=admin, organization=emea, role=role("admin"))
+    grant_role(actor=SYSTEM, account=viewer, organization=emea, role=view_only)
+    grant_role(
+        actor=SYSTEM, account=cross, organization=americas, role=role("organization-manager")
+    )
 
     world = World(
         acme=acme,

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orgdesk.access.actor import Actor
 from orgdesk.access.protection import require_manage
 from orgdesk.access.scoping import require
 from orgdesk.activity.recorder import reason_metadata, record
@@ -17,7 +18,7 @@ from orgdesk.verification.selectors import applicable_policies
 
 @transaction.atomic
 def verify_manually(
-    *, actor: Any, account: Any, policy: VerificationPolicy, reason: str = ""
+    *, actor: Actor, account: Any, policy: VerificationPolicy, reason: str = ""
 ) -> VerificationResult:
     """An admin vouches for the customer's identity under `policy`, one of the policies of
     the account's organization (or of an ancestor). Raising an account's assurance is as
@@ -25,7 +26,7 @@ def verify_manually(
     A revoked result is verified again; an already valid one is left alone (ValidationError).
     """
     require(actor, "identity.verify", account.organization)
-    if actor is not None and actor.pk == account.pk:
+    if actor.is_account(account):
         raise PermissionDenied(_("You cannot verify your own identity."))
     require_manage(actor, account)
     if not applicable_policies(account.organization).filter(pk=policy.pk).exists():
@@ -52,7 +53,7 @@ def verify_manually(
     result.verified = True
     result.verified_at = now
     result.manual = True
-    result.verified_by = actor if getattr(actor, "pk", None) else None
+    result.verified_by = actor.admin_account
     result.revoked = False
     result.revoked_at = None
     try:

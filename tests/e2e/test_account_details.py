@@ -25,6 +25,7 @@ from django.utils import timezone
 from playwright.sync_api import Dialog, Locator, Page, expect
 
 from orgdesk.access.actions import grant_role
+from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole
 from orgdesk.accounts.actions import add_to_group, create_account, send_password_reset
 from orgdesk.accounts.models import Account, Group
@@ -36,6 +37,7 @@ from orgdesk.organizations.actions import create_organization
 from orgdesk.organizations.models import Organization
 from orgdesk.security.actions import add_otp_authenticator
 from orgdesk.security.models import Authenticator, CustomerSession
+from orgdesk.testing.actors import SYSTEM
 from orgdesk.verification.models import VerificationPolicy, VerificationResult
 from orgdesk.verification.selectors import applicable_policies
 
@@ -98,12 +100,12 @@ def store(transactional_db: Any) -> Store:
 
 def build_store() -> Store:
     org = create_organization
-    acme = org(actor=None, name="Acme")
-    emea = org(actor=None, name="EMEA", parent=acme)
-    france = org(actor=None, name="France", parent=emea)
-    americas = org(actor=None, name="Americas", parent=acme)
+    acme = org(actor=SYSTEM, name="Acme")
+    emea = org(actor=SYSTEM, name="EMEA", parent=acme)
+    france = org(actor=SYSTEM, name="France", parent=emea)
+    americas = org(actor=SYSTEM, name="Americas", parent=acme)
     admin = create_account(
-        actor=None,
+        actor=SYSTEM,
         organization=france,
         password=PASSWORD,
         email=ADMIN_EMAIL,
@@ -111,10 +113,12 @@ def build_store() -> Store:
         given_name="Ada",
         family_name="Admin",
     )
-    grant_role(actor=None, account=admin, organization=emea, role=OrgRole.objects.get(slug="admin"))
+    grant_role(
+        actor=SYSTEM, account=admin, organization=emea, role=OrgRole.objects.get(slug="admin")
+    )
     for given, family in (("Hugo", "Durand"), ("Zoé", "Faure")):  # the list has neighbours
         create_account(
-            actor=None,
+            actor=SYSTEM,
             organization=france,
             password=PASSWORD,
             email=f"{given.lower().replace('é', 'e')}.{family.lower()}@example.test",
@@ -123,7 +127,7 @@ def build_store() -> Store:
         )
 
     customer = create_account(
-        actor=None,
+        actor=SYSTEM,
         organization=france,
         password=PASSWORD,
         email=CUSTOMER_EMAIL,
@@ -137,16 +141,23 @@ def build_store() -> Store:
     now = timezone.now()
     # Customer flows (recorded by the sign-in service as it does for the portal).
     shop = {"client_id": "acme-shop"}
-    record("registration", account=customer, actor=customer, ip="90.84.0.1", metadata=shop)
+    record(
+        "registration",
+        account=customer,
+        actor=Actor.customer(customer),
+        ip="90.84.0.1",
+        metadata=shop,
+    )
     record(
         "login",
         account=customer,
+        actor=Actor.customer(customer),
         result=Event.Result.FAILURE,
         reason="invalid_password",
         ip="90.84.0.1",
         metadata=shop,
     )
-    record("login", account=customer, actor=customer, ip="90.84.0.1", metadata=shop)
+    record("login", account=customer, actor=Actor.customer(customer), ip="90.84.0.1", metadata=shop)
     # What the sign-in service keeps on the account after that login.
     Account.objects.filter(pk=customer.pk).update(
         last_login=now - dt.timedelta(minutes=5), last_ip="90.84.0.1", login_count=1
@@ -167,25 +178,30 @@ def build_store() -> Store:
         ("consent_granted", marketing),
         ("consent_revoked", marketing),
     ):
-        record(event_type, account=customer, actor=customer, metadata={"policy": str(policy.pk)})
+        record(
+            event_type,
+            account=customer,
+            actor=Actor.customer(customer),
+            metadata={"policy": str(policy.pk)},
+        )
 
     # Administrative actions, through the real actions (each records its event).
-    send_password_reset(actor=None, account=customer)  # a Notification with its expiry
+    send_password_reset(actor=SYSTEM, account=customer)  # a Notification with its expiry
     club = Group.objects.create(
         organization=france, name="Loyalty club", description="Customers with a loyalty card"
     )
-    add_to_group(actor=None, account=customer, group=club)
+    add_to_group(actor=SYSTEM, account=customer, group=club)
     grant_role(
-        actor=None,
+        actor=SYSTEM,
         account=customer,
         organization=france,
         role=OrgRole.objects.get(slug="account-recovery-assistant"),
     )
     add_otp_authenticator(
-        actor=None, account=customer, kind=Authenticator.Type.EMAIL_OTP, identifier=CUSTOMER_EMAIL
+        actor=SYSTEM, account=customer, kind=Authenticator.Type.EMAIL_OTP, identifier=CUSTOMER_EMAIL
     )
     add_otp_authenticator(
-        actor=None, account=customer, kind=Authenticator.Type.SMS_OTP, identifier=CUSTOMER_PHONE
+        actor=SYSTEM, account=customer, kind=Authenticator.Type.SMS_OTP, identifier=CUSTOMER_PHONE
     )
 
     # Sessions as the sign-in service opens them: two live ones and an expired one.

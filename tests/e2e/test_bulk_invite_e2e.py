@@ -15,9 +15,10 @@ from orgdesk.access.actions import grant_role
 from orgdesk.access.models import OrgRole
 from orgdesk.accounts.actions import create_account
 from orgdesk.accounts.models import Group
-from orgdesk.invitations import bulk
+from orgdesk.invitations.bulk import runner as bulk_runner
 from orgdesk.invitations.models import ImportJob
 from orgdesk.organizations.actions import create_organization
+from orgdesk.testing.actors import SYSTEM
 from tests.e2e.test_invitations_e2e import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -36,10 +37,10 @@ FILE = (
 def acme(transactional_db: Any, settings: Any) -> dict[str, Any]:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with transaction.atomic():
-        org = create_organization(actor=None, name="Acme")
-        emea = create_organization(actor=None, name="EMEA", parent=org)
+        org = create_organization(actor=SYSTEM, name="Acme")
+        emea = create_organization(actor=SYSTEM, name="EMEA", parent=org)
         admin = create_account(
-            actor=None,
+            actor=SYSTEM,
             organization=emea,
             password=ADMIN_PASSWORD,
             email=ADMIN_EMAIL,
@@ -47,7 +48,7 @@ def acme(transactional_db: Any, settings: Any) -> dict[str, Any]:
             family_name="Admin",
         )
         grant_role(
-            actor=None, account=admin, organization=emea, role=OrgRole.objects.get(slug="admin")
+            actor=SYSTEM, account=admin, organization=emea, role=OrgRole.objects.get(slug="admin")
         )
         Group.objects.create(organization=emea, name="EMEA staff")
     return {"emea": emea, "admin": admin}
@@ -92,7 +93,7 @@ def test_bulk_invite_in_the_browser(
 
     shoot(page, artifacts_dir, "waiting")
     job = ImportJob.objects.get()
-    bulk.process_job(job.pk)  # the worker's turn; the page is polling meanwhile
+    bulk_runner.process_job(job.pk)  # the worker's turn; the page is polling meanwhile
     # The page notices by itself, stops polling and shows the summary.
     expect(page.get_by_role("heading", name="Finished", level=2)).to_be_visible(timeout=5000)
     expect(page.locator("#bulk-state")).not_to_have_attribute("hx-trigger", "every 1s")

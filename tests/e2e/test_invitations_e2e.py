@@ -17,6 +17,7 @@ from orgdesk.accounts.actions import create_account
 from orgdesk.accounts.models import Account, Group, GroupMembership
 from orgdesk.invitations.models import Invitation
 from orgdesk.organizations.actions import create_organization
+from orgdesk.testing.actors import SYSTEM
 from tests.smtp_support import Sink
 from tests.smtp_support import smtp_sink as start_sink
 
@@ -38,10 +39,10 @@ def smtp_sink(settings: Any, live_server: Any) -> Iterator[Sink]:
 @pytest.fixture
 def acme(transactional_db: Any) -> dict[str, Any]:
     with transaction.atomic():
-        org = create_organization(actor=None, name="Acme")
-        emea = create_organization(actor=None, name="EMEA", parent=org)
+        org = create_organization(actor=SYSTEM, name="Acme")
+        emea = create_organization(actor=SYSTEM, name="EMEA", parent=org)
         admin = create_account(
-            actor=None,
+            actor=SYSTEM,
             organization=emea,
             password=ADMIN_PASSWORD,
             email=ADMIN_EMAIL,
@@ -49,7 +50,7 @@ def acme(transactional_db: Any) -> dict[str, Any]:
             family_name="Admin",
         )
         grant_role(
-            actor=None, account=admin, organization=emea, role=OrgRole.objects.get(slug="admin")
+            actor=SYSTEM, account=admin, organization=emea, role=OrgRole.objects.get(slug="admin")
         )
         group = Group.objects.create(organization=emea, name="EMEA staff")
     return {"emea": emea, "admin": admin, "group": group}

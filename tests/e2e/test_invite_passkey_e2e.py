@@ -14,6 +14,7 @@ from orgdesk.invitations import actions
 from orgdesk.invitations.models import Invitation
 from orgdesk.organizations.actions import create_organization
 from orgdesk.security.models import Authenticator, CustomerSession
+from orgdesk.testing.actors import SYSTEM
 
 pytestmark = pytest.mark.e2e
 
@@ -26,11 +27,11 @@ def test_accept_an_invitation_with_a_passkey(
     settings.ORGDESK_PUBLIC_URL = live_server.url  # the WebAuthn origin
     with transaction.atomic():
         emea = create_organization(
-            actor=None, name="EMEA", parent=create_organization(actor=None, name="Acme")
+            actor=SYSTEM, name="EMEA", parent=create_organization(actor=SYSTEM, name="Acme")
         )
-        options = actions.invitation_options(actor=None, organization=emea)
+        options = actions.invitation_options(actor=SYSTEM, organization=emea)
         _invitation, token = actions.issue_invitation(
-            actor=None, organization=emea, email=INVITEE, options=options
+            actor=SYSTEM, organization=emea, email=INVITEE, options=options
         )
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")

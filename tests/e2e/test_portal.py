@@ -27,6 +27,7 @@ from orgdesk.activity.models import Event
 from orgdesk.organizations.actions import create_organization
 from orgdesk.organizations.models import Organization
 from orgdesk.security.models import CustomerSession
+from orgdesk.testing.actors import SYSTEM
 
 pytestmark = pytest.mark.e2e
 
@@ -115,22 +116,22 @@ def store(transactional_db: Any) -> Store:
 
 def build_store() -> Store:
     org = create_organization
-    acme = org(actor=None, name="Acme")
-    emea = org(actor=None, name="EMEA", parent=acme)
-    france = org(actor=None, name="France", parent=emea)
+    acme = org(actor=SYSTEM, name="Acme")
+    emea = org(actor=SYSTEM, name="EMEA", parent=acme)
+    france = org(actor=SYSTEM, name="France", parent=emea)
     orgs = {
         "acme": acme,
         "emea": emea,
         "france": france,
-        "paris": org(actor=None, name="Paris", parent=france),
-        "germany": org(actor=None, name="Germany", parent=emea),
-        "americas": (americas := org(actor=None, name="Americas", parent=acme)),
-        "brazil": org(actor=None, name="Brazil", parent=americas),
-        "globex": (globex := org(actor=None, name="Globex")),
-        "globex_eu": org(actor=None, name="Europe", parent=globex),
+        "paris": org(actor=SYSTEM, name="Paris", parent=france),
+        "germany": org(actor=SYSTEM, name="Germany", parent=emea),
+        "americas": (americas := org(actor=SYSTEM, name="Americas", parent=acme)),
+        "brazil": org(actor=SYSTEM, name="Brazil", parent=americas),
+        "globex": (globex := org(actor=SYSTEM, name="Globex")),
+        "globex_eu": org(actor=SYSTEM, name="Europe", parent=globex),
     }
     admin = create_account(
-        actor=None,
+        actor=SYSTEM,
         organization=france,
         password=PASSWORD,
         email=ADMIN_EMAIL,
@@ -139,14 +140,14 @@ def build_store() -> Store:
         family_name="Admin",
     )
     admin_role = OrgRole.objects.get(slug="admin")
-    grant_role(actor=None, account=admin, organization=emea, role=admin_role)
-    grant_role(actor=None, account=admin, organization=americas, role=admin_role)
+    grant_role(actor=SYSTEM, account=admin, organization=emea, role=admin_role)
+    grant_role(actor=SYSTEM, account=admin, organization=americas, role=admin_role)
 
     result = Store(orgs=orgs, admin=admin)
     now = timezone.now()
     for given, family, where, disabled, days, extra in CUSTOMERS:
         account = create_account(
-            actor=None,
+            actor=SYSTEM,
             organization=orgs[where],
             password=PASSWORD,
             email=_email(given, family),
@@ -155,7 +156,7 @@ def build_store() -> Store:
             **extra,
         )
         if disabled:
-            account = disable_account(actor=None, account=account)
+            account = disable_account(actor=SYSTEM, account=account)
         if days is not None:
             # Sign-ins by customers happen elsewhere (the customer flows); set the outcome.
             Account.objects.filter(pk=account.pk).update(last_login=now - dt.timedelta(days=days))

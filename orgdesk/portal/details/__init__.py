@@ -123,11 +123,11 @@ def detail_for(request: HttpRequest, org: str, pk: Any, permission: str) -> Deta
     """The account `pk` seen from organization `org`, or 404: missing, out of the admin's
     reach, or outside that organization's subtree all look the same."""
     organization = current_organization(request, org)
-    account = access_account(request.user, pk, permission)
+    account = access_account(request.actor, pk, permission)
     if account.organization is None or not account.organization.path.startswith(organization.path):
         raise Http404("No such account.")
-    found = standing(request.user, account)
-    perms = found.allowed(authority(request.user).permissions_in(account.organization))
+    found = standing(request.actor, account)
+    perms = found.allowed(authority(request.actor).permissions_in(account.organization))
     return Detail(request, organization, account, perms, found)
 
 

@@ -85,7 +85,7 @@ class ActivityFilterForm(forms.Form):
 
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
-    events = account_events(request.user, detail.account)
+    events = account_events(request.actor, detail.account)
     form = ActivityFilterForm(request.GET)
     filtered = False
     problems: list[str] = []

@@ -46,11 +46,11 @@ def link_lifetime() -> str:
 
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
-    rows = restrict(request.user, "authenticators.view", Authenticator).filter(
+    rows = restrict(request.actor, "authenticators.view", Authenticator).filter(
         account=detail.account
     )
     built = detail.page(rows, ORDERING, tab=SLUG)
-    own = detail.account.pk == request.user.pk
+    own = request.actor.is_account(detail.account)
     built["own_account"] = own
     built["can_manage"] = detail.can("authenticators.manage") and not own
     if built["can_manage"]:
@@ -60,7 +60,7 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
         for row in built["page"].rows:
             row.reason_id = f"delete-authn-{row.pk}-reason"
     latest = (
-        restrict(request.user, "authenticators.view", EnrolmentLink)
+        restrict(request.actor, "authenticators.view", EnrolmentLink)
         .filter(account=detail.account)
         .order_by("-created", "-id")
         .first()
@@ -98,7 +98,7 @@ def add(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
             detail,
             SLUG,
             lambda: actions.add_otp_authenticator(
-                actor=request.user,
+                actor=request.actor,
                 account=account,
                 kind=OTP_KINDS[kind],
                 identifier=request.POST.get(field, ""),
@@ -111,7 +111,7 @@ def add(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
             detail,
             SLUG,
             lambda: actions.send_enrolment_link(
-                actor=request.user, account=account, method=LINK_KINDS[kind], reason=reason
+                actor=request.actor, account=account, method=LINK_KINDS[kind], reason=reason
             ),
             lambda notification: (
                 gettext("Enrolment link sent to %(to)s.") % {"to": notification.target}
@@ -127,7 +127,7 @@ def delete(request: HttpRequest, org: str, pk: Any, authenticator_id: Any) -> Ht
     detail = _managed(request, org, pk)
     authenticator = (
         restrict(
-            request.user,
+            request.actor,
             "authenticators.manage",
             Authenticator.objects.select_related("account__organization"),
         )
@@ -141,7 +141,7 @@ def delete(request: HttpRequest, org: str, pk: Any, authenticator_id: Any) -> Ht
         detail,
         SLUG,
         lambda: actions.remove_authenticator(
-            actor=request.user,
+            actor=request.actor,
             authenticator=authenticator,
             reason=request.POST.get("reason", "")[:500],
         ),

@@ -15,7 +15,7 @@ ORDERING = Ordering("granted", "granted_at")
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     records = restrict(
-        request.user, "consents.view", ConsentRecord.objects.select_related("policy")
+        request.actor, "consents.view", ConsentRecord.objects.select_related("policy")
     ).filter(account=detail.account)
     return detail.page(records, ORDERING, tab="consents")
 

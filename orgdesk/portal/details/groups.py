@@ -40,7 +40,7 @@ MAX_GROUP_CHOICES = 200
 def joinable(request: HttpRequest, detail: Detail) -> QuerySet[Group]:
     """Groups the admin may put this account in (joined ones included; the action says so)."""
     return restrict(
-        request.user,
+        request.actor,
         "groups.manage",
         groups_open_to(detail.account.organization).select_related("organization"),
         within=detail.organization,
@@ -48,9 +48,9 @@ def joinable(request: HttpRequest, detail: Detail) -> QuerySet[Group]:
 
 
 def memberships(request: HttpRequest, detail: Detail) -> QuerySet[GroupMembership]:
-    visible_groups = restrict(request.user, "groups.view", Group).values("pk")
+    visible_groups = restrict(request.actor, "groups.view", Group).values("pk")
     return restrict(
-        request.user,
+        request.actor,
         "groups.view",
         GroupMembership.objects.select_related("group__organization"),
     ).filter(account=detail.account, group__in=visible_groups)
@@ -58,7 +58,7 @@ def memberships(request: HttpRequest, detail: Detail) -> QuerySet[GroupMembershi
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     built = detail.page(memberships(request, detail), ORDERING, tab="groups")
-    auth = authority(request.user)
+    auth = authority(request.actor)
     built["can_manage"] = detail.can("groups.manage")
     for membership in built["page"].rows:
         membership.removable = built["can_manage"] and auth.can(
@@ -98,12 +98,12 @@ def _chosen_group(request: HttpRequest, detail: Detail) -> Group:
 @require_POST
 def add(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.user, "groups.manage", detail.account.organization)
+    require(request.actor, "groups.manage", detail.account.organization)
     account = detail.account
 
     def run() -> Group:
         group = _chosen_group(request, detail)
-        account_actions.add_to_group(actor=request.user, account=account, group=group)
+        account_actions.add_to_group(actor=request.actor, account=account, group=group)
         return group
 
     return act(
@@ -121,9 +121,9 @@ def add(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 @require_POST
 def remove(request: HttpRequest, org: str, pk: Any, group: uuid.UUID) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.user, "groups.manage", detail.account.organization)
+    require(request.actor, "groups.manage", detail.account.organization)
     found = (
-        restrict(request.user, "groups.view", Group.objects.select_related("organization"))
+        restrict(request.actor, "groups.view", Group.objects.select_related("organization"))
         .filter(pk=group)
         .first()
     )
@@ -133,7 +133,9 @@ def remove(request: HttpRequest, org: str, pk: Any, group: uuid.UUID) -> HttpRes
     return act(
         detail,
         "groups",
-        lambda: account_actions.remove_from_group(actor=request.user, account=account, group=found),
+        lambda: account_actions.remove_from_group(
+            actor=request.actor, account=account, group=found
+        ),
         gettext("%(name)s removed from %(group)s.")
         % {"name": account.get_full_name(), "group": found.name},
     )

@@ -20,7 +20,7 @@ COLUMNS = ("id", "sent_at", "channel", "target", "expires_at", "status", "templa
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     notifications = (
         restrict(
-            request.user, "notifications.view", Notification.objects.select_related("template")
+            request.actor, "notifications.view", Notification.objects.select_related("template")
         )
         .filter(account=detail.account)
         .only(*COLUMNS)

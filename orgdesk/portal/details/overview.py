@@ -293,7 +293,7 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     if detail.can("activity.view"):
         from orgdesk.activity.visible import recent as recent_events
 
-        recent = recent_events(request.user, account)
+        recent = recent_events(request.actor, account)
     reset_minutes = None
     if detail.can("accounts.reset_password"):
         reset_minutes = (
@@ -314,7 +314,7 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
         "picture_url": picture_url(detail),
         "recent": recent,
         "activity_url": detail.tab_url("activity") if detail.can("activity.view") else "",
-        "is_self": account.pk == request.user.pk,
+        "is_self": request.actor.is_account(account),
         "can_disable": detail.can("accounts.disable"),
         "can_reset": detail.can("accounts.reset_password"),
         "reset_minutes": reset_minutes,
@@ -360,7 +360,7 @@ def _save(request: HttpRequest, org: str, pk: Any, key: str, form_class: Any) ->
     from orgdesk.security.stepup import StepUpRequired
 
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.user, "accounts.edit", detail.account.organization)
+    require(request.actor, "accounts.edit", detail.account.organization)
     account = detail.account
     extra = {"reason_required": detail.standing.needs_reason} if key == "identifiers" else {}
     form = form_class(request.POST, request.FILES, account=account, **extra)
@@ -381,7 +381,7 @@ def _save(request: HttpRequest, org: str, pk: Any, key: str, form_class: Any) ->
             check: Any = version
             if changes:
                 account = account_actions.update_account(
-                    actor=request.user,
+                    actor=request.actor,
                     account=account,
                     changes=changes,
                     if_updated=check,
@@ -390,11 +390,11 @@ def _save(request: HttpRequest, org: str, pk: Any, key: str, form_class: Any) ->
                 check = None
             if remove:
                 account = account_actions.clear_picture(
-                    actor=request.user, account=account, if_updated=check
+                    actor=request.actor, account=account, if_updated=check
                 )
             elif picture:
                 account = account_actions.set_picture(
-                    actor=request.user, account=account, picture=picture, if_updated=check
+                    actor=request.actor, account=account, picture=picture, if_updated=check
                 )
     except StepUpRequired:
         # Nothing was written; the admin confirms their identity and sends the form again.
@@ -447,7 +447,7 @@ def _reason(request: HttpRequest) -> str:
 
 def _set_status(request: HttpRequest, org: str, pk: Any, *, enable: bool) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.user, "accounts.disable", detail.account.organization)
+    require(request.actor, "accounts.disable", detail.account.organization)
     account = detail.account
     action = account_actions.enable_account if enable else account_actions.disable_account
     name = {"name": account.get_full_name() or account.primary_identifier}
@@ -459,7 +459,7 @@ def _set_status(request: HttpRequest, org: str, pk: Any, *, enable: bool) -> Htt
     return act(
         detail,
         TAB_SLUG,
-        lambda: action(actor=request.user, account=account, reason=_reason(request)),
+        lambda: action(actor=request.actor, account=account, reason=_reason(request)),
         done % name,
     )
 
@@ -490,12 +490,12 @@ def _posted_link(request: HttpRequest) -> int | None:
 @require_POST
 def reset_password(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.user, "accounts.reset_password", detail.account.organization)
+    require(request.actor, "accounts.reset_password", detail.account.organization)
     account = detail.account
 
     def run() -> Any:
         return account_actions.send_password_reset(
-            actor=request.user,
+            actor=request.actor,
             account=account,
             reason=_reason(request),
             after_link=_posted_link(request),

@@ -37,7 +37,7 @@ MAX_ORGANIZATION_CHOICES = 200
 
 def grants(request: HttpRequest, detail: Detail) -> QuerySet[RoleAssignment]:
     return restrict(
-        request.user,
+        request.actor,
         "roles.view",
         RoleAssignment.objects.select_related("organization", "role"),
     ).filter(account=detail.account)
@@ -45,13 +45,13 @@ def grants(request: HttpRequest, detail: Detail) -> QuerySet[RoleAssignment]:
 
 def assignable_organizations(request: HttpRequest, detail: Detail) -> QuerySet[Organization]:
     """Organizations of the account's tree where the admin may assign roles."""
-    return restrict(request.user, "roles.assign", Organization).filter(
+    return restrict(request.actor, "roles.assign", Organization).filter(
         root_id=detail.account.organization.root_id
     )
 
 
 def _is_self(request: HttpRequest, detail: Detail) -> bool:
-    return request.user.pk == detail.account.pk
+    return request.actor.is_account(detail.account)
 
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     locked = own or detail.standing.read_only
     for assignment in built["page"].rows:
         assignment.revocable = not locked and may_grant(
-            request.user, assignment.organization, assignment.role
+            request.actor, assignment.organization, assignment.role
         )
     built["own_account"] = own
     if locked:
@@ -76,7 +76,7 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     built["organizations_cut"] = len(organizations) > MAX_ORGANIZATION_CHOICES
     organizations = sorted(organizations[:MAX_ORGANIZATION_CHOICES], key=lambda o: o.route)
     roles = list(OrgRole.objects.order_by("name"))
-    offered = [r for r in roles if any(may_grant(request.user, o, r) for o in organizations)]
+    offered = [r for r in roles if any(may_grant(request.actor, o, r) for o in organizations)]
     if offered:
         built.update(
             assign_organizations=organizations,
@@ -120,7 +120,7 @@ def assign(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
             raise ValidationError(gettext("Choose a role from the list."))
         try:
             assignment, created = grant_role(
-                actor=request.user,
+                actor=request.actor,
                 account=account,
                 organization=organization,
                 role=role,
@@ -157,14 +157,14 @@ def revoke(request: HttpRequest, org: str, pk: Any, assignment: int) -> HttpResp
     found = grants(request, detail).select_related("account").filter(pk=assignment).first()
     if found is None:
         raise Http404("No such role assignment.")
-    if not authority(request.user).can("roles.assign", found.organization):
+    if not authority(request.actor).can("roles.assign", found.organization):
         raise PermissionDenied(gettext("You may not revoke roles on this organization."))
     account = detail.account
     return act(
         detail,
         "roles",
         lambda: revoke_role(
-            actor=request.user, assignment=found, reason=request.POST.get("reason", "")
+            actor=request.actor, assignment=found, reason=request.POST.get("reason", "")
         ),
         gettext("Role %(role)s revoked from %(name)s on %(organization)s.")
         % {

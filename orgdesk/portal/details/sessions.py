@@ -67,7 +67,7 @@ def _named(location: tuple[str, str]) -> tuple[str, str]:
 
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
-    active = restrict(request.user, "sessions.view", CustomerSession).filter(
+    active = restrict(request.actor, "sessions.view", CustomerSession).filter(
         account=detail.account, revoked_at__isnull=True, expires__gt=timezone.now()
     )
     built = detail.page(active, ORDERING, tab="sessions")
@@ -104,7 +104,7 @@ def clear(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
     return act(
         detail,
         "sessions",
-        lambda: actions.clear_sessions(actor=request.user, account=detail.account, reason=reason),
+        lambda: actions.clear_sessions(actor=request.actor, account=detail.account, reason=reason),
         done,
     )
 

@@ -49,9 +49,9 @@ class ManualVerificationForm(forms.Form):
 
 def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     results = restrict(
-        request.user, "accounts.view", VerificationResult.objects.select_related("policy")
+        request.actor, "accounts.view", VerificationResult.objects.select_related("policy")
     ).filter(account=detail.account)
-    can_verify = detail.can("identity.verify") and request.user.pk != detail.account.pk
+    can_verify = detail.can("identity.verify") and not request.actor.is_account(detail.account)
     policies = list(applicable_policies(detail.account.organization)) if can_verify else []
     return {
         **detail.page(results, ORDERING, tab="verification"),
@@ -73,7 +73,7 @@ def verify(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError([e for errors in form.errors.values() for e in errors])
         return verify_manually(
-            actor=request.user,
+            actor=request.actor,
             account=account,
             policy=form.cleaned_data["policy"],
             reason=form.cleaned_data["reason"],
