@@ -332,7 +332,6 @@ def _filtered(w: SimpleNamespace, actor: Any, **data: str) -> set[str]:
         data,
         queryset=qs,
         actor=as_admin(actor) if actor is not ... else None,
-        groups=Group.objects.all(),
     )
     assert filterset.is_valid(), filterset.errors
     return {str(pk) for pk in filterset.qs.values_list("pk", flat=True)}

@@ -17,12 +17,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.scoping import authority, restrict
 from orgdesk.accounts.models import Account, Group, GroupMembership
 from orgdesk.accounts.validation import normalize_phone
 from orgdesk.core.listing import Ordering, keys_of
+from orgdesk.lists import ListFilterSet
 
 MAX_TEXT = 100
 
@@ -149,11 +149,7 @@ def _status_condition(status: str) -> Q:
     return Q(status=status)
 
 
-def _date_widget() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"})
-
-
-class AccountFilter(django_filters.FilterSet):
+class AccountFilter(ListFilterSet):
     status = django_filters.ChoiceFilter(
         choices=Account.Status.choices,
         method="filter_status",
@@ -186,27 +182,15 @@ class AccountFilter(django_filters.FilterSet):
     family_name = django_filters.CharFilter(
         method="filter_prefix", label=_("Family name"), max_length=MAX_TEXT
     )
-    birthdate = django_filters.DateFilter(label=_("Birthdate"), widget=_date_widget())
-    last_login_from = DayRange(
-        field_name="last_login", label=_("Last login from"), widget=_date_widget()
-    )
-    last_login_to = DayRange(
-        field_name="last_login", end=True, label=_("Last login to"), widget=_date_widget()
-    )
-    created_from = DayRange(field_name="created", label=_("Created from"), widget=_date_widget())
-    created_to = DayRange(
-        field_name="created", end=True, label=_("Created to"), widget=_date_widget()
-    )
-    updated_from = DayRange(field_name="updated", label=_("Updated from"), widget=_date_widget())
-    updated_to = DayRange(
-        field_name="updated", end=True, label=_("Updated to"), widget=_date_widget()
-    )
-    disabled_from = DayRange(
-        field_name="disabled_at", label=_("Disabled from"), widget=_date_widget()
-    )
-    disabled_to = DayRange(
-        field_name="disabled_at", end=True, label=_("Disabled to"), widget=_date_widget()
-    )
+    birthdate = django_filters.DateFilter(label=_("Birthdate"))
+    last_login_from = DayRange(field_name="last_login", label=_("Last login from"))
+    last_login_to = DayRange(field_name="last_login", end=True, label=_("Last login to"))
+    created_from = DayRange(field_name="created", label=_("Created from"))
+    created_to = DayRange(field_name="created", end=True, label=_("Created to"))
+    updated_from = DayRange(field_name="updated", label=_("Updated from"))
+    updated_to = DayRange(field_name="updated", end=True, label=_("Updated to"))
+    disabled_from = DayRange(field_name="disabled_at", label=_("Disabled from"))
+    disabled_to = DayRange(field_name="disabled_at", end=True, label=_("Disabled to"))
 
     class Meta:
         model = Account
@@ -242,24 +226,16 @@ class AccountFilter(django_filters.FilterSet):
             condition
         )
 
-    def __init__(
-        self,
-        *args: Any,
-        actor: Actor | None = None,
-        groups: QuerySet[Group] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        # The group and role filters look only at what `actor` may see; without an actor
-        # they match nothing (fail closed).
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The group and role filters look only at what the actor may see; without an actor
+        # they match nothing (fail closed). A group named must be one the actor may see, in
+        # the organization listed or below it.
         super().__init__(*args, **kwargs)
-        self.actor = actor
-        # The groups an admin may pick: given by the view (restricted, bounded).
-        if groups is not None:
-            self.filters["group"].queryset = groups
-            self.form.fields["group"].queryset = groups
-            self.form.fields["group"].label_from_instance = lambda g: (
-                f"{g.name} · {g.organization.name}"
-            )
+        self.filters["group"].queryset = (
+            restrict(self.actor, "groups.view", Group, within=self.organization)
+            if self.actor is not None
+            else Group.objects.all()  # accepted, and then matching nothing
+        )
 
     def filter_group(self, qs: QuerySet[Account], name: str, value: Group) -> QuerySet[Account]:
         # The group itself is one the admin may see (the choices come restricted from the
@@ -293,10 +269,3 @@ class AccountFilter(django_filters.FilterSet):
             return qs.none()
         grants = restrict(self.actor, "roles.view", RoleAssignment).filter(role=value)
         return qs.filter(Exists(grants.filter(account=OuterRef("pk"))))
-
-    @property
-    def active(self) -> dict[str, Any]:
-        """The filters in use, by name (valid values only)."""
-        if not self.is_bound or not self.is_valid():
-            return {}
-        return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "")}

@@ -5,8 +5,6 @@ but expired), accepted, revoked. Revoked invitations are deleted ones kept for t
 trail: they appear only when that status is asked for.
 """
 
-from typing import Any
-
 import django_filters
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
@@ -14,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orgdesk.invitations.models import STATE_OUTDATED, STATE_PENDING, STATES, Invitation
+from orgdesk.lists import ListFilterSet
 
 
-class InvitationFilter(django_filters.FilterSet):
+class InvitationFilter(ListFilterSet):
     email = django_filters.CharFilter(method="filter_email", label=_("Email"), max_length=254)
     status = django_filters.ChoiceFilter(
         choices=STATES,
@@ -52,10 +51,3 @@ class InvitationFilter(django_filters.FilterSet):
         if value:
             return qs.filter(status=value)
         return qs
-
-    @property
-    def active(self) -> dict[str, Any]:
-        """The filters in use, by name (valid values only)."""
-        if not self.is_bound or not self.is_valid():
-            return {}
-        return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "")}

@@ -6,8 +6,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,174 +17,67 @@ from orgdesk.access.actor import Actor
 from orgdesk.access.protection import standing, standings
 from orgdesk.access.scoping import access_account, authority, require, restrict
 from orgdesk.accounts import actions as account_actions
-from orgdesk.accounts.filters import (
-    MIN_SUBSTRING,
-    AccountFilter,
-    parse_search,
-    search,
-    search_keys,
-)
+from orgdesk.accounts.filters import MIN_SUBSTRING
+from orgdesk.accounts.lists import ACCOUNTS
 from orgdesk.accounts.models import Account, Group
-from orgdesk.core.listing import BadCursor, Ordering, paginate
+from orgdesk.lists import ListResult
 from orgdesk.organizations.models import Organization
-from orgdesk.portal.listview import list_response, page_size, remember_view, saved_view_redirect
-from orgdesk.portal.shell import current_organization, preferences, shell_context
+from orgdesk.portal.listview import list_page
+from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required, step_up_required
 from orgdesk.security import actions as security_actions
 from orgdesk.security.stepup import StepUpRequired
 
-ORDERINGS = {
-    "last_login": Ordering("last_login", "last_login", nullable=True),
-    "created": Ordering("created", "created"),
-}
-# Query parameters that describe a view (remembered); cursor and the like are not.
-VIEW_PARAMS = {"q", "scope", "order", *AccountFilter.base_filters}
-VIEW_KEY = "accounts"
-MAX_QUERY = 100
 MAX_GROUP_CHOICES = 50
-
-
-def _clean_params(params: QueryDict) -> dict[str, str]:
-    return {k: v for k, v in params.items() if k in VIEW_PARAMS and v.strip()}
-
-
-def _scope_options(organization: Any) -> bool:
-    """A search across descendants is offered where identifiers are unique in the tree."""
-    return organization.root_hierarchy_unique()
 
 
 @portal_login_required
 def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
-    require(request.actor, "accounts.view", organization)
-    pref = preferences(request.user)
-    here = reverse("portal:accounts", args=[organization.key])
-    back_to_saved = saved_view_redirect(request, pref, VIEW_KEY, here)
-    if back_to_saved is not None:
-        return back_to_saved
 
-    problems: list[str] = []
-    params = request.GET
-    size = page_size(params, pref, problems)
+    def rows(result: ListResult) -> None:
+        _label_rows(result.page.rows)
+        _row_permissions(
+            request.actor, result.page.rows, authority(request.actor).permissions_in(organization)
+        )
 
-    tree_scope = _scope_options(organization)
-    applied = _clean_params(params)  # what the page actually shows, for links and memory
-    scope = params.get("scope") or ("tree" if tree_scope else "org")
-    if scope not in ("org", "tree") or (scope == "tree" and not tree_scope):
-        applied.pop("scope", None)
-        problems.append(_("Unknown search scope; showing this organization only."))
-        scope = "org"
-    order_key = params.get("order", "last_login")
-    if order_key not in ORDERINGS:
-        problems.append(_("Unknown sort order; sorted by last login."))
-        applied.pop("order", None)
-        order_key = "last_login"
+    def extra(result: ListResult, here: str) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "group_choices": _group_choices(request.actor, organization, result),
+        }
+        wanted = result.wanted
+        if wanted is not None and wanted.kind == "prefix" and len(wanted.text) >= MIN_SUBSTRING:
+            # A search matches beginnings; offer the same text anywhere in names (*text*).
+            context["search_text"] = wanted.text
+            context["anywhere_url"] = result.url(here, q=f"*{wanted.text}*")
+        return context
 
-    base = restrict(
-        request.actor,
-        "accounts.view",
-        Account.objects.select_related("organization"),
-        within=organization,
+    return list_page(
+        request, ACCOUNTS, organization, templates="portal/accounts", rows=rows, extra=extra
     )
-    if scope == "org":
-        base = base.filter(organization=organization)
 
-    # Groups of this organization and the level below it: a short list to pick from.
-    groups = Group.objects.filter(
-        pk__in=restrict(request.actor, "groups.view", Group, within=organization)
-        .filter(organization__depth__lte=organization.depth + 1)
+
+def _group_choices(
+    actor: Actor, organization: Organization, result: ListResult
+) -> list[tuple[str, str]]:
+    """The groups offered in the filter: this organization's and the level below's, a short
+    list (any group the admin may see can still be named in the URL, and then is offered)."""
+    groups = list(
+        Group.objects.filter(
+            pk__in=restrict(actor, "groups.view", Group, within=organization)
+            .filter(organization__depth__lte=organization.depth + 1)
+            .order_by("organization__depth", "organization__name", "name")
+            .values("pk")[:MAX_GROUP_CHOICES]
+        )
+        .select_related("organization")
         .order_by("organization__depth", "organization__name", "name")
-        .values("pk")[:MAX_GROUP_CHOICES]
-    ).select_related("organization")
-    filterset = AccountFilter(params, queryset=base, actor=request.actor, groups=groups)
-    if filterset.is_valid():
-        qs = filterset.qs
-    else:
-        qs = base
-        labels = [str(filterset.form.fields[name].label) for name in filterset.errors]
-        for name in filterset.errors:
-            applied.pop(name, None)
-        problems.append(
-            _("These filters were not valid and were ignored: %(names)s.")
-            % {"names": ", ".join(labels)}
-        )
-        filterset = AccountFilter(None, queryset=base, actor=request.actor, groups=groups)
-    q = params.get("q", "")
-    if len(q) > MAX_QUERY:
-        problems.append(_("The search text is too long (at most 100 characters)."))
-        q = ""
-        applied.pop("q", None)
-    elif "\x00" in q:
-        problems.append(_("The search text contains characters that cannot be searched."))
-        q = ""
-        applied.pop("q", None)
-    wanted = parse_search(q)
-    if wanted is not None and wanted.too_short:
-        problems.append(
-            _("Text anywhere in a name needs at least 3 characters; searched as a beginning.")
-        )
-    qs = search(qs, wanted)
-    ordering = ORDERINGS[order_key]
-    keys = None
-    if wanted is not None and not filterset.active:
-        # Search alone: answered from the per-organization covering indexes (search_keys).
-        organizations = restrict(request.actor, "accounts.view", Organization, within=organization)
-        if scope == "org":
-            organizations = organizations.filter(pk=organization.pk)
-        keys = search_keys(organizations, wanted, ordering)
-
-    try:
-        page = paginate(qs, ordering, size=size, cursor=params.get("cursor") or None, keys=keys)
-    except BadCursor:
-        problems.append(_("That page link is no longer valid; showing the first page."))
-        page = paginate(qs, ordering, size=size, keys=keys)
-    prefetch_related_objects(page.rows, "identities")
-    _label_rows(page.rows)
-    _row_permissions(
-        request.actor, page.rows, authority(request.actor).permissions_in(organization)
     )
-
-    remembered = applied
-    # A view with problems is shown (minus what was wrong) but not remembered.
-    if not problems and "just_created" not in params:
-        remember_view(pref, VIEW_KEY, remembered)
-
-    view_query = urlencode(sorted(remembered.items()))
-    context = {
-        **shell_context(request, organization, "accounts"),
-        "page": page,
-        "filterset": filterset,
-        "q": q,
-        "scope": scope,
-        "tree_scope": tree_scope,
-        "order": order_key,
-        "size": size,
-        "problems": problems,
-        "active_filters": filterset.active,
-        "view_query": view_query,
-        "base_url": here,
-        # Row links are this prefix plus the account id: reversing three URLs on each of 100
-        # rows was a visible part of the page time. tests/test_accounts_tab.py checks that
-        # the links resolve to the detail and action views.
-        "account_base": f"{here}/",
-        "page_url": lambda cursor: f"{here}?{urlencode({**remembered, 'cursor': cursor})}",
-    }
-    if wanted is not None and wanted.kind == "prefix" and len(wanted.text) >= MIN_SUBSTRING:
-        # A search matches beginnings; offer the same text anywhere in names (*text*).
-        context["search_text"] = wanted.text
-        context["anywhere_url"] = f"{here}?{urlencode({**remembered, 'q': f'*{wanted.text}*'})}"
-    context["next_url"] = context["page_url"](page.next_cursor) if page.next_cursor else ""
-    context["prev_url"] = context["page_url"](page.prev_cursor) if page.prev_cursor else ""
-    return list_response(
-        request,
-        context,
-        page_template="portal/accounts/list.html",
-        fragment_template="portal/accounts/_results.html",
-        here=here,
-        view_query=view_query,
-        page_url=context["page_url"],
-        has_rows=bool(page.rows),
-    )
+    chosen = result.filterset.active.get("group")
+    if chosen is not None and chosen.pk not in {g.pk for g in groups}:
+        groups.append(Group.objects.select_related("organization").get(pk=chosen.pk))
+    return [("", _("Any group"))] + [
+        (str(g.pk), f"{g.name} · {g.organization.name}") for g in groups
+    ]
 
 
 def _label_rows(rows: list[Account]) -> None:

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -20,24 +20,15 @@ from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole
 from orgdesk.access.scoping import access, require, restrict
 from orgdesk.accounts.models import Group
-from orgdesk.core.listing import BadCursor, Ordering, paginate
 from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations.emails import invitation_language
-from orgdesk.invitations.filters import InvitationFilter
+from orgdesk.invitations.lists import INVITATIONS
 from orgdesk.invitations.models import Invitation
 from orgdesk.organizations.models import Organization
-from orgdesk.portal.listview import list_response, page_size, remember_view, saved_view_redirect
-from orgdesk.portal.shell import current_organization, preferences, shell_context
+from orgdesk.portal.listview import list_page
+from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security.stepup import StepUpRequired, has_recent_auth
-
-ORDERING = Ordering("last_sent", "last_sent")
-VIEW_PARAMS = set(InvitationFilter.base_filters)
-VIEW_KEY = "invitations"
-
-
-def _clean_params(params: QueryDict) -> dict[str, str]:
-    return {k: v for k, v in params.items() if k in VIEW_PARAMS and v.strip()}
 
 
 def _invitations(request: HttpRequest, organization: Organization) -> Any:
@@ -65,67 +56,7 @@ def _invitation_or_404(request: HttpRequest, organization: Organization, pk: Any
 @portal_login_required
 def invitations_list(request: HttpRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
-    require(request.actor, "invitations.view", organization)
-    pref = preferences(request.user)
-    here = reverse("portal:invitations", args=[organization.key])
-    back_to_saved = saved_view_redirect(request, pref, VIEW_KEY, here)
-    if back_to_saved is not None:
-        return back_to_saved
-
-    problems: list[str] = []
-    params = request.GET
-    size = page_size(params, pref, problems)
-    applied = _clean_params(params)
-    base = _invitations(request, organization)
-    filterset = InvitationFilter(params, queryset=base)
-    if filterset.is_valid():
-        qs = filterset.qs
-    else:
-        labels = [str(filterset.form.fields[name].label) for name in filterset.errors]
-        for name in filterset.errors:
-            applied.pop(name, None)
-        problems.append(
-            _("These filters were not valid and were ignored: %(names)s.")
-            % {"names": ", ".join(labels)}
-        )
-        filterset = InvitationFilter(QueryDict(), queryset=base)
-        qs = filterset.qs
-    try:
-        page = paginate(qs, ORDERING, size=size, cursor=params.get("cursor") or None)
-    except BadCursor:
-        problems.append(_("That page link is no longer valid; showing the first page."))
-        page = paginate(qs, ORDERING, size=size)
-
-    if not problems:  # a view with problems is shown (minus what was wrong), not remembered
-        remember_view(pref, VIEW_KEY, applied)
-    view_query = urlencode(sorted(applied.items()))
-
-    def page_url(cursor: str) -> str:
-        return f"{here}?{urlencode({**applied, 'cursor': cursor})}"
-
-    context = {
-        **shell_context(request, organization, "invitations"),
-        "page": page,
-        "filterset": filterset,
-        "size": size,
-        "problems": problems,
-        "active_filters": filterset.active,
-        "view_query": view_query,
-        "base_url": here,
-        "invitation_base": f"{here}/",
-        "next_url": page_url(page.next_cursor) if page.next_cursor else "",
-        "prev_url": page_url(page.prev_cursor) if page.prev_cursor else "",
-    }
-    return list_response(
-        request,
-        context,
-        page_template="portal/invitations/list.html",
-        fragment_template="portal/invitations/_results.html",
-        here=here,
-        view_query=view_query,
-        page_url=page_url,
-        has_rows=bool(page.rows),
-    )
+    return list_page(request, INVITATIONS, organization, templates="portal/invitations")
 
 
 # ---- invite ------------------------------------------------------------------------------------

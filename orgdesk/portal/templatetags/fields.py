@@ -26,7 +26,9 @@ def _choices(field: forms.Field) -> list[tuple[object, object]]:
     return list(field.choices)
 
 
-def _control(bound: BoundField, described_by: str) -> SafeString:
+def _control(
+    bound: BoundField, described_by: str, choices: list[tuple[object, object]] | None = None
+) -> SafeString:
     field, widget = bound.field, bound.field.widget
     value = bound.value()
     value = "" if value is None else str(value)
@@ -39,7 +41,8 @@ def _control(bound: BoundField, described_by: str) -> SafeString:
         format_html(' aria-describedby="{}"', described_by) if described_by else "",
     )
     if isinstance(widget, forms.Select):
-        choices = _choices(field)
+        if choices is None:
+            choices = _choices(field)
         options = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
@@ -58,7 +61,11 @@ def _control(bound: BoundField, described_by: str) -> SafeString:
 
 
 @register.simple_tag
-def filter_field(bound: BoundField) -> SafeString:
+def filter_field(
+    bound: BoundField, choices: list[tuple[object, object]] | None = None
+) -> SafeString:
+    """`choices`, when given, are the options a select offers (the view's pick among the
+    values the filter accepts)."""
     error_id = f"{bound.auto_id}-error" if bound.errors else ""
     errors = format_html_join(
         "", '<p class="field-error" id="{}">{}</p>', ((error_id, e) for e in bound.errors)
@@ -67,6 +74,6 @@ def filter_field(bound: BoundField) -> SafeString:
         '<div class="field"><label for="{}">{}</label>{}{}</div>',
         bound.auto_id,
         bound.label,
-        _control(bound, error_id),
+        _control(bound, error_id, choices),
         errors,
     )

@@ -1,0 +1,38 @@
+"""The accounts list, as the list use-case runs it (orgdesk/lists.py)."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from orgdesk.accounts.filters import AccountFilter, SearchText, parse_search, search, search_keys
+from orgdesk.accounts.models import Account
+from orgdesk.core.listing import Ordering
+from orgdesk.lists import ListSpec, Search
+from orgdesk.organizations.models import Organization
+
+
+def _notes(wanted: SearchText) -> list[str]:
+    if wanted.too_short:
+        return [_("Text anywhere in a name needs at least 3 characters; searched as a beginning.")]
+    return []
+
+
+def _tree(organization: Organization) -> bool:
+    # Across descendants only where identifiers are unique in the tree: otherwise two
+    # accounts in different organizations could not be told apart by what the list shows.
+    return organization.root_hierarchy_unique()
+
+
+ACCOUNTS = ListSpec(
+    name="accounts",
+    permission="accounts.view",
+    rows=lambda: Account.objects.select_related("organization"),
+    filterset=AccountFilter,
+    orderings={
+        "last_login": Ordering("last_login", "last_login", nullable=True),
+        "created": Ordering("created", "created"),
+    },
+    tree=_tree,
+    search=Search(parse=parse_search, apply=search, keys=search_keys, notes=_notes),
+    prefetch=("identities",),
+    unknown_order=gettext_lazy("Unknown sort order; sorted by last login."),
+)

@@ -1,0 +1,241 @@
+"""The list use-case: one function runs any resource's list for an actor.
+
+A resource describes its list once, as a `ListSpec` (accounts/lists.py, invitations/lists.py):
+the permission that shows its rows, the base query, the FilterSet, the orders, whether it can
+reach the organizations below, and its search. `run_list` then does, the same way for every
+screen and client (the portal today, the console and the API next):
+
+    scope (restrict to what the actor may see, within an organization)
+    → parameter checks (scope, order, search text) → filters (a bad one is dropped with a
+    problem, never a query) → search → order → keyset page (a stale cursor falls back to the
+    first page) → bounded count
+
+and answers the page, the problems found in the request (each one already undone, so the page
+shows what it says), and the parameters actually applied — what a screen links to, remembers
+or echoes. Nothing here knows about HTTP, templates or preferences.
+
+Adding a list is a spec and a call:
+
+    ORGANIZATIONS = ListSpec(
+        name="organizations", permission="organizations.view",
+        rows=lambda: Organization.objects.all(), filterset=OrganizationFilter,
+        orderings={"name": Ordering("name", "name")},
+    )
+    result = run_list(ORGANIZATIONS, actor, request.GET, within=None, size=50)
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import django_filters
+from django.db.models import QuerySet, prefetch_related_objects
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from orgdesk.access.actor import Actor
+from orgdesk.access.scoping import require, restrict
+from orgdesk.core.listing import BadCursor, Ordering, Page, paginate
+from orgdesk.organizations.models import Organization
+
+SCOPE_ORG = "org"
+SCOPE_TREE = "tree"
+TOO_LONG = gettext_lazy("The search text is too long (at most 100 characters).")
+UNKNOWN_ORDER = gettext_lazy("Unknown sort order; sorted by the default order.")
+
+
+class ListFilterSet(django_filters.FilterSet):
+    """A FilterSet of a list: the actor and the organization of the list are given to it, so
+    filters that look at grants or groups answer only what that actor may see there."""
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Any] | None = None,
+        *,
+        actor: Actor | None = None,
+        organization: Organization | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.actor = actor
+        self.organization = organization
+        super().__init__(data, queryset, **kwargs)
+
+    @property
+    def active(self) -> dict[str, Any]:
+        """The filters in use, by name (valid values only)."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class Search:
+    """A list's search box. `parse` reads the text (None: nothing to search), `apply` narrows
+    the rows, `keys` (optional) answers a search alone from indexes (core.listing.paginate's
+    `keys`), `notes` tells how the text was understood when that is not what was typed."""
+
+    parse: Callable[[str], Any]
+    apply: Callable[[QuerySet[Any], Any], QuerySet[Any]]
+    keys: Callable[[QuerySet[Organization], Any, Ordering], QuerySet[Any] | None] | None = None
+    notes: Callable[[Any], list[str]] = lambda wanted: []
+    max_length: int = 100
+    too_long: Any = TOO_LONG
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    name: str  # also the key a screen remembers the view under
+    permission: str  # the permission that shows a row
+    rows: Callable[[], QuerySet[Any]]  # the base query, with what every row needs joined
+    filterset: type[ListFilterSet]
+    orderings: Mapping[str, Ordering]  # the first one is the default
+    # Whether the list may reach the organizations below the one it is shown for; None: only
+    # the organization itself. Given the organization, so a resource can refuse where it
+    # cannot tell rows of different organizations apart.
+    tree: Callable[[Organization], bool] | None = None
+    search: Search | None = None
+    prefetch: tuple[str, ...] = ()
+    unknown_order: Any = UNKNOWN_ORDER
+
+    @property
+    def default_order(self) -> str:
+        return next(iter(self.orderings))
+
+    @property
+    def view_params(self) -> frozenset[str]:
+        """The query parameters that describe a view of this list (cursor and size do not)."""
+        names = set(self.filterset.base_filters)
+        if self.search is not None:
+            names.add("q")
+        if self.tree is not None:
+            names.add("scope")
+        if len(self.orderings) > 1:
+            names.add("order")
+        return frozenset(names)
+
+
+@dataclass
+class ListResult:
+    page: Page
+    filterset: ListFilterSet
+    problems: list[str]  # what was wrong in the request, each already left out
+    applied: dict[str, str]  # the view parameters in effect: to link to, remember, echo
+    order: str
+    scope: str
+    tree_scope: bool  # whether the organizations below may be included
+    q: str = ""
+    wanted: Any = None  # the parsed search, or None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def query(self) -> str:
+        """The applied view as a query string, in a stable order."""
+        return urlencode(sorted(self.applied.items()))
+
+    def url(self, base: str, **more: str) -> str:
+        """`base` with the applied view (and `more`) as its query."""
+        query = urlencode({**self.applied, **more})
+        return f"{base}?{query}" if query else base
+
+
+def run_list(
+    spec: ListSpec,
+    actor: Actor,
+    params: Mapping[str, str],
+    *,
+    within: Organization | None,
+    size: int,
+    problems: list[str] | None = None,
+) -> ListResult:
+    """One page of `spec`'s rows that `actor` may see in `within` (None: everywhere the actor
+    may), as `params` asks. Raises PermissionDenied/Http404 when the actor may not list here
+    at all; anything else wrong in `params` becomes a problem and is left out."""
+    if within is not None:
+        require(actor, spec.permission, within)
+    problems = problems if problems is not None else []
+    applied = {
+        k: v
+        for k, v in params.items()
+        if k in spec.view_params and isinstance(v, str) and v.strip()
+    }
+
+    tree_scope = within is not None and spec.tree is not None and spec.tree(within)
+    scope = SCOPE_ORG
+    if spec.tree is not None:
+        scope = params.get("scope") or (SCOPE_TREE if tree_scope else SCOPE_ORG)
+        if scope not in (SCOPE_ORG, SCOPE_TREE) or (scope == SCOPE_TREE and not tree_scope):
+            applied.pop("scope", None)
+            problems.append(_("Unknown search scope; showing this organization only."))
+            scope = SCOPE_ORG
+
+    order = params.get("order", spec.default_order) if len(spec.orderings) > 1 else ""
+    if order not in spec.orderings:
+        if len(spec.orderings) > 1:
+            problems.append(str(spec.unknown_order))
+            applied.pop("order", None)
+        order = spec.default_order
+    ordering = spec.orderings[order]
+
+    base = restrict(actor, spec.permission, spec.rows(), within=within)
+    if within is not None and scope == SCOPE_ORG:
+        base = base.filter(organization=within)
+
+    filterset = spec.filterset(params, queryset=base, actor=actor, organization=within)
+    if not filterset.is_valid():
+        # The page shows the valid filters only, and says which were left out.
+        labels = [str(filterset.form.fields[name].label) for name in filterset.errors]
+        for name in filterset.errors:
+            applied.pop(name, None)
+        problems.append(
+            _("These filters were not valid and were ignored: %(names)s.")
+            % {"names": ", ".join(labels)}
+        )
+        valid = {k: v for k, v in params.items() if k not in filterset.errors}
+        filterset = spec.filterset(valid, queryset=base, actor=actor, organization=within)
+    qs = filterset.qs
+
+    q, wanted, keys = "", None, None
+    if spec.search is not None:
+        q, wanted = _search_text(spec.search, params.get("q", ""), problems)
+        if not q:
+            applied.pop("q", None)
+        if wanted is not None:
+            problems.extend(spec.search.notes(wanted))
+            qs = spec.search.apply(qs, wanted)
+            if spec.search.keys is not None and not filterset.active:
+                # A search alone: the resource may answer it from covering indexes.
+                organizations = restrict(actor, spec.permission, Organization, within=within)
+                if within is not None and scope == SCOPE_ORG:
+                    organizations = organizations.filter(pk=within.pk)
+                keys = spec.search.keys(organizations, wanted, ordering)
+
+    try:
+        page = paginate(qs, ordering, size=size, cursor=params.get("cursor") or None, keys=keys)
+    except BadCursor:
+        problems.append(_("That page link is no longer valid; showing the first page."))
+        page = paginate(qs, ordering, size=size, keys=keys)
+    if spec.prefetch:
+        prefetch_related_objects(page.rows, *spec.prefetch)
+    return ListResult(
+        page=page,
+        filterset=filterset,
+        problems=problems,
+        applied=applied,
+        order=order,
+        scope=scope,
+        tree_scope=tree_scope,
+        q=q,
+        wanted=wanted,
+    )
+
+
+def _search_text(search: Search, raw: str, problems: list[str]) -> tuple[str, Any]:
+    if len(raw) > search.max_length:
+        problems.append(str(search.too_long))
+        return "", None
+    if "\x00" in raw:
+        problems.append(_("The search text contains characters that cannot be searched."))
+        return "", None
+    return raw, search.parse(raw)
