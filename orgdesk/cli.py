@@ -318,10 +318,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--org needs --role")
     if args.command == "createadmin" and args.brand and (args.role or args.home):
         parser.error("--brand takes neither --role nor --home")
-    from orgdesk.config import ConfigError
+    from orgdesk.config import ConfigError, errors_raised
 
     try:
-        _setup_django()
+        with errors_raised():  # a bad setting reaches the handler below, which names the command
+            _setup_django()
         args.func(args)
     except (CliError, ConfigError) as exc:
         print(f"orgdesk {args.command}: {exc}", file=sys.stderr)
