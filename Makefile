@@ -46,6 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -60,7 +61,7 @@ bench-generate: $(STAMP)
 	  --accounts 100000 --orgs 1000 --fresh | tee bench/results/generate-sqlite-100k.json
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
 
 # The Accounts tab at 1M accounts (needs `make bench-generate` first).
 bench-list: $(STAMP)

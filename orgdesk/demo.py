@@ -114,7 +114,9 @@ def mail_destination() -> str:
     """Where the email the demo sends (invitations, password links) ends up, in words."""
     backend = settings.EMAIL_BACKEND
     if backend.endswith("filebased.EmailBackend"):
-        return f"written as files to {Path(settings.EMAIL_FILE_PATH).resolve()} (one per message)"
+        # Set by the settings' `vars().update(EMAIL_CONFIG)`, which the stubs' plugin cannot see.
+        outbox = settings.EMAIL_FILE_PATH  # type: ignore[misc]
+        return f"written as files to {Path(outbox).resolve()} (one per message)"
     if backend.endswith("console.EmailBackend"):
         return "printed on this console"
     if backend.endswith("smtp.EmailBackend"):

@@ -57,6 +57,14 @@ def test_acceptance_signs_the_invitee_in(world: Any) -> None:
     now = timezone.now()
     assert dt.timedelta(days=29) < session.expires - now <= dt.timedelta(days=30)
     assert session.application is not None
+    # Signing in is recorded, by the account itself, with the session it opened.
+    login = Event.objects.get(type="login", account=account)
+    assert login.actor_id == account.pk and str(login.ip) == "203.0.113.9"
+    assert login.metadata == {
+        "client_id": session.application.client_id,
+        "method": "password",
+        "session": str(session.pk),
+    }
     # The done page links to the account page, which names the invitee.
     assert "/account/" in client.get("/invite/done").content.decode()
     page = client.get("/account/").content.decode()
@@ -90,7 +98,14 @@ def test_sign_out_revokes_the_session(world: Any) -> None:
     assert response.cookies[COOKIE].value == ""  # deleted
     session = CustomerSession.objects.get(account=account)
     assert session.revoked_at is not None
+    logout = Event.objects.get(type="logout", account=account)
+    assert logout.actor_id == account.pk and logout.metadata == {"session": str(session.pk)}
     assert not signed_in(client)
+    # Signing out again with the old cookie records nothing more.
+    again = Client()
+    again.cookies[COOKIE] = token
+    again.post("/account/sign-out")
+    assert Event.objects.filter(type="logout", account=account).count() == 1
     # The old token no longer works even if a browser kept it.
     other = Client()
     other.cookies[COOKIE] = token

@@ -967,3 +967,22 @@ def test_the_default_invitation_template_is_rendered_in_the_invitees_language(
             },
         )
     assert mail.outbox[-1].body.startswith("Hallo Lea")
+
+
+def test_options_checked_for_one_admin_cannot_be_used_by_another(world: Any) -> None:
+    """issue_invitation refuses options checked for another actor or organization: what one
+    admin may give (groups, roles) is not what another may."""
+    options = actions.invitation_options(actor=as_admin(world.admin), organization=world.emea)
+    other = admin_with(world, "other.inviter@acme.test", "invitations.manage", "invitations.view")
+    with pytest.raises(ValueError, match="another organization or actor"):
+        actions.issue_invitation(
+            actor=as_admin(other), organization=world.emea, email="x@example.test", options=options
+        )
+    with pytest.raises(ValueError, match="another organization or actor"):
+        actions.issue_invitation(
+            actor=as_admin(world.admin),
+            organization=world.france,
+            email="x@example.test",
+            options=options,
+        )
+    assert not Invitation.objects.filter(email="x@example.test").exists()

@@ -59,7 +59,7 @@ class Grant:
 
     organization_id: uuid.UUID
     path: str
-    root_id: uuid.UUID
+    root_id: uuid.UUID | None  # the organization's tree root (a nullable column)
     role_id: uuid.UUID
     role_slug: str
     permissions: frozenset[str]
@@ -154,6 +154,11 @@ class Actor:
     @classmethod
     def anonymous(cls, *, channel: Channel, ip: str | None = None) -> Actor:
         return cls(Kind.ANONYMOUS, channel, ip=ip, grants=())
+
+    def as_self(self) -> Actor:
+        """The same account acting on its own behalf (its own sign-in methods, its own
+        sessions), with no grants: what an admin does on their security page."""
+        return replace(self, kind=Kind.SELF, grants=())
 
     def authenticated_now(self) -> Actor:
         """The same actor, as if it had just confirmed its identity (step-up)."""

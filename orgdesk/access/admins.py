@@ -7,7 +7,7 @@ from django.db.models import Q
 from orgdesk.access.actions import GrantError, grant_role
 from orgdesk.access.actor import Actor, Channel
 from orgdesk.access.models import OrgRole
-from orgdesk.accounts.actions import create_account
+from orgdesk.accounts.actions import create_account, set_password_by_operator
 from orgdesk.accounts.models import Account
 from orgdesk.organizations.actions import TreeError, resolve_organization
 
@@ -56,9 +56,9 @@ def create_admin(
     if brand:
         existing = Account.objects.filter(email__iexact=email, store__isnull=True).first()
         if existing:
-            existing.set_password(password)
-            existing.is_staff = True
-            existing.save(update_fields=["password", "is_staff", "updated"])
+            set_password_by_operator(
+                actor=OPERATOR, account=existing, password=password, brand_admin=True
+            )
             return existing, False
         try:
             account = create_account(
@@ -88,9 +88,7 @@ def create_admin(
     if existing:
         if existing.organization_id != home.id:
             raise AdminError(f"{email} already exists in {existing.organization}")
-        existing.set_password(password)
-        existing.save(update_fields=["password", "updated"])
-        account = existing
+        account = set_password_by_operator(actor=OPERATOR, account=existing, password=password)
     else:
         try:
             account = create_account(

@@ -4,9 +4,16 @@ A permission is a code; an organization role is a named set of codes. Roles are 
 organization and cover its descendants.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
-CATALOGUE: dict[str, str] = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+CATALOGUE: dict[str, StrOrPromise] = {
     "accounts.view": _("View accounts and their details"),
     "accounts.create": _("Create accounts"),
     "accounts.edit": _("Edit account identifiers and personal information"),

@@ -21,9 +21,10 @@ The system actor (scripts, background jobs) and brand admins are not limited by 
 2, but brand admins still give a reason for sign-in changes of an administrator.
 """
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
@@ -32,6 +33,10 @@ from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.permissions import VIEW_ONLY
 from orgdesk.access.scoping import authority
+from orgdesk.organizations.models import Organization
+
+if TYPE_CHECKING:
+    from orgdesk.accounts.models import Account
 
 # The permission that makes a role an administrator's: whoever holds it can make anyone an
 # admin, so only its holders may change how another administrator signs in.
@@ -52,7 +57,7 @@ class EscalationRefused(PermissionDenied):
 
 @dataclass(frozen=True)
 class HeldGrant:
-    organization_id: Any
+    organization_id: uuid.UUID
     path: str
     permissions: frozenset[str]
 
@@ -78,11 +83,11 @@ class Standing:
 FREE = Standing()
 
 
-def held_grants(account_ids: Iterable[Any]) -> dict[Any, list[HeldGrant]]:
+def held_grants(account_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[HeldGrant]]:
     """The grants each account holds, whatever its status (a disabled admin enabled again gets
     them back, so they count), in one query."""
     ids = list(account_ids)
-    out: dict[Any, list[HeldGrant]] = {pk: [] for pk in ids}
+    out: dict[uuid.UUID, list[HeldGrant]] = {pk: [] for pk in ids}
     if not ids:
         return out
     rows = RoleAssignment.objects.filter(account_id__in=ids).values_list(
@@ -93,12 +98,12 @@ def held_grants(account_ids: Iterable[Any]) -> dict[Any, list[HeldGrant]]:
     return out
 
 
-def _home_path(target: Any) -> str | None:
+def _home_path(target: "Account") -> str | None:
     organization = getattr(target, "organization", None)
     return organization.path if organization is not None else None
 
 
-def _standing(actor: Actor, target: Any, grants: list[HeldGrant]) -> Standing:
+def _standing(actor: Actor, target: "Account", grants: list[HeldGrant]) -> Standing:
     if actor.is_system:
         return FREE
     auth = authority(actor)
@@ -139,14 +144,14 @@ def _standing(actor: Actor, target: Any, grants: list[HeldGrant]) -> Standing:
     return FREE
 
 
-def standing(actor: Actor, target: Any) -> Standing:
+def standing(actor: Actor, target: "Account") -> Standing:
     """What `actor` may do to `target` (see the module's rules)."""
     if actor.is_system:
         return FREE
     return _standing(actor, target, held_grants([target.pk])[target.pk])
 
 
-def standings(actor: Actor, targets: Iterable[Any]) -> dict[Any, Standing]:
+def standings(actor: Actor, targets: Iterable["Account"]) -> dict[uuid.UUID, Standing]:
     """`standing` for many accounts (a page of the list) in one query."""
     targets = list(targets)
     if actor.is_system:
@@ -155,7 +160,7 @@ def standings(actor: Actor, targets: Iterable[Any]) -> dict[Any, Standing]:
     return {t.pk: _standing(actor, t, grants[t.pk]) for t in targets}
 
 
-def require_manage(actor: Actor, target: Any) -> Standing:
+def require_manage(actor: Actor, target: "Account") -> Standing:
     """PermissionDenied unless `actor` may manage `target` at all (rule 1)."""
     found = standing(actor, target)
     if found.read_only:
@@ -163,7 +168,7 @@ def require_manage(actor: Actor, target: Any) -> Standing:
     return found
 
 
-def require_sign_in_change(actor: Actor, target: Any, reason: str = "") -> Standing:
+def require_sign_in_change(actor: Actor, target: "Account", reason: str = "") -> Standing:
     """PermissionDenied unless `actor` may change how `target` signs in (rules 1 and 2);
     ValidationError when the change needs a reason and none is given. The caller also
     requires a recent sign-in (step-up) when `needs_reason` is set."""
@@ -181,7 +186,7 @@ def require_sign_in_change(actor: Actor, target: Any, reason: str = "") -> Stand
     return found
 
 
-def role_granting_holders(organization: Any, *, excluding: Any) -> bool:
+def role_granting_holders(organization: Organization, *, excluding: "Account") -> bool:
     """Whether an enabled account other than `excluding` may still grant roles on
     `organization` (a grant carrying ADMIN_LEVEL on it or an organization above it)."""
     roles = [r.pk for r in OrgRole.objects.all() if ADMIN_LEVEL in r.permission_set]
@@ -194,7 +199,9 @@ def role_granting_holders(organization: Any, *, excluding: Any) -> bool:
     )
 
 
-def require_not_last_admin(account: Any, organizations: Iterable[Any] | None = None) -> None:
+def require_not_last_admin(
+    account: "Account", organizations: Iterable[Organization] | None = None
+) -> None:
     """Refuse to leave an organization with nobody who can grant roles there: `account` is
     about to lose ADMIN_LEVEL on `organizations` (default: everywhere it holds it)."""
     if organizations is None:
@@ -219,7 +226,7 @@ def require_not_last_admin(account: Any, organizations: Iterable[Any] | None = N
 # ---- delegation: who may grant or revoke which role ---------------------------------------
 
 
-def delegation_refusal(actor: Actor, organization: Any, role: OrgRole) -> str:
+def delegation_refusal(actor: Actor, organization: Organization, role: OrgRole) -> str:
     """Why `actor` may not grant (or revoke) `role` on `organization`; "" when they may. The
     one statement of DESIGN §4's rule: with ADMIN_LEVEL there, only roles whose permissions
     they hold there, never a protected role unless a brand admin. Used by the grant and revoke
@@ -239,5 +246,5 @@ def delegation_refusal(actor: Actor, organization: Any, role: OrgRole) -> str:
     return ""
 
 
-def may_grant(actor: Actor, organization: Any, role: OrgRole) -> bool:
+def may_grant(actor: Actor, organization: Organization, role: OrgRole) -> bool:
     return not delegation_refusal(actor, organization, role)

@@ -12,7 +12,7 @@ rows:
     … WHERE organization_id IN (SELECT id FROM organization WHERE path LIKE '/a/%' OR …)
 """
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -170,7 +170,7 @@ def restrict(
     return qs.filter(**{f"{field}__in": Organization.objects.filter(in_subtrees).values("id")})
 
 
-def access(actor: Actor, action: str, queryset: models.QuerySet[M] | type[M], pk: Any) -> M:
+def access(actor: Actor, action: str, queryset: models.QuerySet[M] | type[M], pk: object) -> M:
     """One object the actor may `action`, or Http404 (missing and foreign look the same)."""
     qs = restrict(actor, action, queryset)
     try:
@@ -183,25 +183,25 @@ def access(actor: Actor, action: str, queryset: models.QuerySet[M] | type[M], pk
     return obj
 
 
-def access_account(actor: Actor, pk: Any, action: str = "accounts.view") -> "Account":
+def access_account(actor: Actor, pk: object, action: str = "accounts.view") -> "Account":
     from orgdesk.accounts.models import Account
 
     return access(actor, action, Account.objects.select_related("organization"), pk)
 
 
-def access_organization(actor: Actor, pk: Any, action: str = "accounts.view") -> Organization:
+def access_organization(actor: Actor, pk: object, action: str = "accounts.view") -> Organization:
     return access(actor, action, Organization, pk)
 
 
 def access_authenticator(
-    actor: Actor, pk: Any, action: str = "authenticators.view"
+    actor: Actor, pk: object, action: str = "authenticators.view"
 ) -> "Authenticator":
     from orgdesk.security.models import Authenticator
 
     return access(actor, action, Authenticator.objects.select_related("account"), pk)
 
 
-def access_role_assignment(actor: Actor, pk: Any, action: str = "roles.view") -> RoleAssignment:
+def access_role_assignment(actor: Actor, pk: object, action: str = "roles.view") -> RoleAssignment:
     return access(
         actor, action, RoleAssignment.objects.select_related("role", "organization", "account"), pk
     )

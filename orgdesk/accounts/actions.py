@@ -101,6 +101,24 @@ def set_password(*, actor: Actor, account: Account, password: str, reason: str =
 
 
 @transaction.atomic
+def set_password_by_operator(
+    *, actor: Actor, account: Account, password: str, brand_admin: bool = False
+) -> Account:
+    """`orgdesk createadmin` run again for an existing admin: the password is set anew (a
+    brand admin is made staff again). Only for the server's operator (a system actor)."""
+    if not actor.is_system:
+        raise PermissionDenied("Only the server's operator resets an admin this way.")
+    account.set_password(password)
+    fields = ["password", "updated"]
+    if brand_admin:
+        account.is_staff = True
+        fields.append("is_staff")
+    account.save(update_fields=fields)
+    record("account.password_set", account=account, actor=actor, metadata={"via": actor.channel})
+    return account
+
+
+@transaction.atomic
 def disable_account(*, actor: Actor, account: Account, reason: str = "") -> Account:
     require(actor, "accounts.disable", account.organization)
     _not_self(actor, account, _("You cannot disable your own account."))

@@ -1,20 +1,22 @@
 """Authentication by any identifier. Sign-in flows (issue 3) add throttling and MFA."""
 
+import uuid
 from typing import Any
 
 from django.contrib.auth.backends import BaseBackend
 from django.db.models import Q
+from django.http import HttpRequest
 
 from orgdesk.accounts.models import Account
 
 
 class IdentifierBackend(BaseBackend):
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
-        request: Any,
+        request: HttpRequest | None,
         identifier: str | None = None,
         password: str | None = None,
-        store: Any = None,
+        store: uuid.UUID | None = None,
         **kwargs: Any,
     ) -> Account | None:
         identifier = identifier or kwargs.get("username") or kwargs.get("email")

@@ -11,7 +11,7 @@ When an admin changes an account's email or phone:
 Each notice and verification is recorded in the account's activity.
 """
 
-from typing import Any
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +25,7 @@ from orgdesk.accounts.models import Account
 from orgdesk.accounts.passwords import PasswordLinkTokenGenerator, encode_uid, latest_link_id
 from orgdesk.activity.recorder import record
 from orgdesk.notifications.delivery import queue_email
+from orgdesk.notifications.models import Notification
 
 NOTICE_TEMPLATE = "identifier_changed"
 VERIFICATION_TEMPLATE = "email_verification"
@@ -36,7 +37,7 @@ class VerificationTokenGenerator(PasswordLinkTokenGenerator):
     email, so a link stops working when the address changes again; it also covers the verified
     flag, so a link works once."""
 
-    def _make_hash_value(self, user: Any, timestamp: int) -> str:
+    def _make_hash_value(self, user: Account, timestamp: int) -> str:
         return f"{super()._make_hash_value(user, timestamp)}|{user.email_verified}"
 
 
@@ -94,7 +95,7 @@ def _customer_language(locale: str) -> str:
         return settings.LANGUAGE_CODE
 
 
-def _change_lines(account: Account, old: dict[str, str], names: list[str]) -> list[str]:
+def _change_lines(account: Account, old: dict[str, str], names: Sequence[str]) -> list[str]:
     lines = []
     for name in names:
         label = _("email address") if name == "email" else _("phone number")
@@ -109,14 +110,14 @@ def _change_lines(account: Account, old: dict[str, str], names: list[str]) -> li
     return lines
 
 
-def send_verification(*, actor: Actor, account: Account) -> Any:
+def send_verification(*, actor: Actor, account: Account) -> Notification:
     """Email the account's address a link that proves the customer owns it."""
     notification = queue_email(
         account=account,
         template_code=VERIFICATION_TEMPLATE,
         target=account.email,
         # The token covers the newest verification notification: made once it is recorded.
-        values={"link": lambda: verification_link(account)},
+        values={"link": lambda _notification: verification_link(account)},
     )
     record(
         "account.email_verification_sent",

@@ -1,11 +1,12 @@
 """Customer accounts (the Django user model), linked identities and groups."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,11 @@ from orgdesk.core.models import BaseModel
 
 NOT_BLANK = {"email": ~Q(email=""), "username": ~Q(username=""), "phone": ~Q(phone="")}
 # E.164 phones have no case: a plain column keeps `phone = …` lookups on the index.
-IDENTIFIER_EXPR = {"email": Lower("email"), "username": Lower("username"), "phone": F("phone")}
+IDENTIFIER_EXPR: dict[str, Combinable] = {
+    "email": Lower("email"),
+    "username": Lower("username"),
+    "phone": F("phone"),
+}
 
 
 class AccountManager(BaseUserManager["Account"]):
@@ -30,12 +35,14 @@ class AccountManager(BaseUserManager["Account"]):
         account.save(using=self._db)
         return account
 
-    def create_superuser(self, *, email: str, password: str | None = None, **fields: Any):  # type: ignore[no-untyped-def]
+    def create_superuser(
+        self, *, email: str, password: str | None = None, **fields: Any
+    ) -> "Account":
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
         return self.create_user(email=email, password=password, **fields)
 
-    def get_by_natural_key(self, username: str) -> "Account":
+    def get_by_natural_key(self, username: str | None) -> "Account":
         # Brand admins (no organization) sign in to the console by email.
         return self.get(email__iexact=username, organization__isnull=True)
 
@@ -103,7 +110,7 @@ class Account(AbstractBaseUser, BaseModel):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         constraints = [

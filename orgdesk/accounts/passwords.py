@@ -11,7 +11,6 @@ in the email.
 """
 
 import logging
-from datetime import timedelta
 from typing import Any, Literal
 
 from django.conf import settings
@@ -30,8 +29,8 @@ from orgdesk.access.actor import Actor
 from orgdesk.access.scoping import require
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import record
-from orgdesk.notifications.delivery import deliver
-from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
+from orgdesk.notifications.delivery import queue_email
+from orgdesk.notifications.models import Notification, NotificationTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -153,30 +152,18 @@ def send_password_link(
     if not account.is_active:
         raise PasswordLinkError(_("This account is disabled. Enable it before sending a link."))
 
-    template = NotificationTemplate.objects.get(code=purpose)
-    now = timezone.now()
-    expires_at = now + timedelta(minutes=template.expires_after) if template.expires_after else None
-    notification = Notification.objects.create(
+    # The token covers the newest link of the purpose: made once the notification exists.
+    notification = queue_email(
         account=account,
-        organization=account.organization,
-        template=template,
-        channel=Channel.EMAIL,
+        template_code=purpose,
         target=account.email,
-        sent_at=now,
-        expires_at=expires_at,
-        status=Notification.Status.QUEUED,
+        values={"link": lambda _notification: link_for(account, purpose)},
     )
-    link = link_for(account, purpose)
     record(
         "account.password_reset_sent",
         account=account,
         actor=actor,
         metadata={"purpose": purpose, "notification": notification.pk, **_reason(reason)},
-    )
-    # str.replace, not format(): a template body with other braces must not break sending.
-    body = template.body.replace("{link}", link)
-    transaction.on_commit(
-        lambda: deliver(notification.pk, template.subject, body, notification.target)
     )
     return notification
 

@@ -18,11 +18,15 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    from orgdesk.accounts.models import Account
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # e.g. 8000 x 5000; decoding that is ~120 MB of RGB at most
@@ -42,10 +46,10 @@ class Picture:
     width: int
     height: int
 
-    def filename(self, account: Any) -> str:
+    def filename(self, account: "Account") -> str:
         return f"{account.pk}-{self.digest}.{EXTENSION}"
 
-    def is_current(self, account: Any) -> bool:
+    def is_current(self, account: "Account") -> bool:
         """Whether `account` already shows this very picture (a form sent twice)."""
         name = (account.picture.name or "").rsplit("/", 1)[-1]
         return name.startswith(f"{account.pk}-{self.digest}")
@@ -66,7 +70,7 @@ def _too_many_pixels() -> ValidationError:
     )
 
 
-def process_upload(upload: Any) -> Picture:
+def process_upload(upload: UploadedFile) -> Picture:
     """Check and re-encode an uploaded file (a Django UploadedFile). Raises ValidationError
     with a message fit for the form; never lets a Pillow error through."""
     size = getattr(upload, "size", None)
@@ -95,7 +99,7 @@ def process_bytes(raw: bytes) -> Picture:
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that: make it an error too.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(raw), formats=sorted(ACCEPTED_FORMATS))
+            image: Image.Image = Image.open(io.BytesIO(raw), formats=sorted(ACCEPTED_FORMATS))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_many_pixels() from None
         except Exception:  # unidentified, or any parser error on hostile input

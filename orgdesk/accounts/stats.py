@@ -1,12 +1,12 @@
 """Cheap counts of what the identity store holds (status page, demo, generator output)."""
 
-from django.db import connection
+from django.db import connection, models
 
 from orgdesk.accounts.models import Account
 from orgdesk.organizations.models import Organization
 
 
-def approximate_count(model: type) -> int:
+def approximate_count(model: type[models.Model]) -> int:
     """Exact on SQLite; the planner's estimate on PostgreSQL once a table is large."""
     table = model._meta.db_table
     if connection.vendor == "postgresql":
@@ -15,7 +15,7 @@ def approximate_count(model: type) -> int:
             row = cursor.fetchone()
         if row and row[0] > 100_000:
             return int(row[0])
-    return model.objects.count()
+    return model._default_manager.count()
 
 
 def store_summary() -> dict[str, int]:

@@ -2,13 +2,16 @@
 
 import unicodedata
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from orgdesk.accounts.models import Account
 
 USERNAME_ALLOWED = set("abcdefghijklmnopqrstuvwxyz0123456789._-@+")
 
@@ -30,7 +33,7 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def clean_identifiers(account: Any) -> None:
+def clean_identifiers(account: "Account") -> None:
     """Normalise identifiers in place and check them; raises ValidationError by field."""
     errors: dict[str, list[str]] = {}
     account.email = (account.email or "").strip()
@@ -59,13 +62,14 @@ def clean_identifiers(account: Any) -> None:
         raise ValidationError(errors)
 
 
-def identifier_conflicts(account: Any) -> dict[str, list[str]]:
+def identifier_conflicts(account: "Account") -> dict[str, list[str]]:
     """Identifiers already taken in the account's identity store (the constraint's twin).
     The account's own class is asked, so this module needs no import of the model (which
     imports it)."""
     accounts = type(account)._default_manager
     out: dict[str, list[str]] = {}
-    store = account.organization.identity_store_id if account.organization_id else None
+    organization = account.organization
+    store = organization.identity_store_id if organization is not None else None
     scope = accounts.filter(store=store) if store else accounts.filter(store__isnull=True)
     scope = scope.exclude(pk=account.pk)
     for field in ("email", "username", "phone"):
@@ -143,7 +147,7 @@ def hidden_character_errors(values: Mapping[str, Any]) -> dict[str, list[Validat
     return errors
 
 
-def clean_account_text(account: Any) -> None:
+def clean_account_text(account: "Account") -> None:
     """Refuse hidden characters in the free-text fields of an account (Account.clean).
 
     Only what is being entered is refused: a value the account already holds in the database

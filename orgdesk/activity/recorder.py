@@ -1,17 +1,21 @@
 """record(): the one way actions write an Event, inside the caller's transaction."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orgdesk.access.actor import Actor, Kind
 from orgdesk.activity.events import category_of
 from orgdesk.activity.models import Event
 
+if TYPE_CHECKING:
+    from orgdesk.accounts.models import Account
+    from orgdesk.organizations.models import Organization
+
 
 def record(
     event_type: str,
     *,
-    account: Any = None,
-    organization: Any = None,
+    account: "Account | None" = None,
+    organization: "Organization | None" = None,
     actor: Actor,
     result: str = Event.Result.SUCCESS,
     reason: str = "",

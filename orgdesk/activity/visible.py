@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 
 from orgdesk.access.actor import Actor
 from orgdesk.access.scoping import require
+from orgdesk.accounts.models import Account
 from orgdesk.activity.models import Event
 
 # The only columns ever read for an organization admin.
@@ -54,17 +55,18 @@ def public(rows: Iterable[Event]) -> list[PublicEvent]:
     return [PublicEvent(*(getattr(row, name) for name in PUBLIC_FIELDS)) for row in rows]
 
 
-def account_events(actor: Actor, account: Any) -> QuerySet[Event]:
+def account_events(actor: Actor, account: Account) -> QuerySet[Event]:
     """The account's events the actor may see, newest first, as rows of PUBLIC_FIELDS.
 
     Events are scoped through the account, which the caller obtained through access_account():
     an event recorded before the account moved to another organization still belongs to it,
     and the permission is checked on the account's organization of today."""
+    assert account.organization is not None, "a customer account belongs to an organization"
     require(actor, "activity.view", account.organization)
     return Event.objects.filter(account=account).order_by("-ts", "-id").only(*PUBLIC_FIELDS)
 
 
-def recent(actor: Actor, account: Any, limit: int = 5) -> list[dict[str, Any]]:
+def recent(actor: Actor, account: Account, limit: int = 5) -> list[dict[str, Any]]:
     """The latest few events, for the Overview tab's Recent activity snapshot."""
     from orgdesk.activity.events import label_of
 

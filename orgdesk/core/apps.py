@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
 
@@ -14,11 +15,9 @@ def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def use_unicode_lower(sender: object, connection: object, **_: object) -> None:
+def use_unicode_lower(sender: object, connection: BaseDatabaseWrapper, **_: object) -> None:
     """SQLite's LOWER() folds ASCII only, while Python's str.lower() (used for filter values)
     folds every script: give SQLite the same function so "Émile" matches "émile" and
     identifiers stay unique case-insensitively beyond ASCII, as on PostgreSQL."""
     if getattr(connection, "vendor", "") == "sqlite":
-        connection.connection.create_function(  # type: ignore[attr-defined]
-            "LOWER", 1, _unicode_lower, deterministic=True
-        )
+        connection.connection.create_function("LOWER", 1, _unicode_lower, deterministic=True)

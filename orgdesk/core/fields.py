@@ -7,6 +7,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 def _fernet() -> MultiFernet:
@@ -32,7 +33,9 @@ def decrypt_text(token: str) -> str:
 class EncryptedTextField(models.TextField):
     """Text stored Fernet-encrypted; Python code only ever sees the plain value."""
 
-    def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
+    def from_db_value(
+        self, value: str | None, expression: object, connection: BaseDatabaseWrapper
+    ) -> str | None:
         if value is None or value == "":
             return value
         return decrypt_text(value)

@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from orgdesk.security import actions as security_actions
 from orgdesk.security import enrolment, mfa
 from orgdesk.security.enrolment import InvalidEnrolmentLink
 from orgdesk.security.models import EnrolmentLink
@@ -59,7 +60,7 @@ def _invalid_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"detail": _("This link is no longer valid.")}, status=INVALID_STATUS)
 
 
-def _stashed(request: HttpRequest, method: str = "") -> tuple[dict[str, Any], Any]:
+def _stashed(request: HttpRequest, method: str = "") -> tuple[dict[str, Any], EnrolmentLink | None]:
     """The link kept in this session and its EnrolmentLink, if still usable (and of `method`)."""
     stash: dict[str, Any] = dict(request.session.get(SESSION_LINK) or {})
     link = enrolment.link_for_token(str(stash.get("token", "")))
@@ -100,7 +101,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                enrolment.complete_totp_enrolment(
+                security_actions.complete_totp_enrolment(
                     token=str(stash["token"]), secret=secret, code=form.cleaned_data["code"]
                 )
             except InvalidEnrolmentLink:
@@ -139,7 +140,7 @@ def enrol_passkey_register_view(request: HttpRequest) -> JsonResponse:
     if not challenge:
         return JsonResponse({"detail": _("Start again: the request expired.")}, status=400)
     try:
-        enrolment.complete_passkey_enrolment(
+        security_actions.complete_passkey_enrolment(
             token=str(stash["token"]),
             response=request.POST.get("credential", ""),
             challenge=challenge,

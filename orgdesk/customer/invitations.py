@@ -147,7 +147,9 @@ def theme_css(request: HttpRequest) -> HttpResponse:
 def _refuse_hidden_characters(form: forms.Form, data: dict[str, Any]) -> None:
     """Names with text-direction controls or other invisible characters: an error on the
     field (Account.clean refuses them too, but its error would not say which field)."""
-    names = {name: data[name] for name in ("given_name", "family_name") if name in data}
+    names: dict[str, Any] = {
+        name: data[name] for name in ("given_name", "family_name") if name in data
+    }
     errors = hidden_character_errors(names)
     if errors:
         form.add_error(None, errors)
@@ -160,7 +162,8 @@ class NamesForm(forms.Form):
     family_name = forms.CharField(label=gettext_lazy("Family name"), max_length=150)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # Form.clean() returns cleaned_data
+        data = self.cleaned_data
         _refuse_hidden_characters(self, data)
         return data
 
@@ -195,7 +198,8 @@ class RegisterForm(forms.Form):
         self.fields["password1"].help_text = password_validators_help_text_html()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # Form.clean() returns cleaned_data
+        data = self.cleaned_data
         _refuse_hidden_characters(self, data)
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
@@ -214,7 +218,9 @@ class RegisterForm(forms.Form):
         return data
 
 
-def _page(request: HttpRequest, template: str, invitation: Invitation, **context: Any) -> Any:
+def _page(
+    request: HttpRequest, template: str, invitation: Invitation, **context: Any
+) -> HttpResponse:
     return render(
         request,
         template,
@@ -272,9 +278,15 @@ def accept_view(request: HttpRequest, token: str) -> HttpResponse:
                     "invitation": str(invitation.pk),
                     "portal": account.role_assignments.exists(),
                 }
-                response = redirect("invite:done")
+                response: HttpResponse = redirect("invite:done")
                 # Registering signs the invitee in (customer/sessions.py).
-                sign_in(request, response, account, application=invitation.application)
+                sign_in(
+                    request,
+                    response,
+                    account,
+                    application=invitation.application,
+                    method="password",
+                )
                 return response
         response = _page(
             request,
@@ -373,19 +385,20 @@ def passkey_register_view(request: HttpRequest) -> JsonResponse:
         "passkey": True,
     }
     response = JsonResponse({"redirect": reverse("invite:done")})
-    sign_in(request, response, account, application=invitation.application)
+    sign_in(request, response, account, application=invitation.application, method="passkey")
     return response
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def done_view(request: HttpRequest) -> HttpResponse:
-    done = request.session.get(SESSION_DONE) or {}
+    done: dict[str, Any] = request.session.get(SESSION_DONE) or {}
+    invitation_id = done.get("invitation")
     invitation = (
         Invitation.objects.select_related("organization", "application")
-        .filter(pk=done.get("invitation"), status=Invitation.Status.ACCEPTED)
+        .filter(pk=invitation_id, status=Invitation.Status.ACCEPTED)
         .first()
-        if done.get("invitation")
+        if invitation_id
         else None
     )
     if invitation is None:

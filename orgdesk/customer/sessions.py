@@ -8,9 +8,6 @@ is signed in; without a live session it shows a plain "not signed in" page that 
 """
 
 import datetime as dt
-import hashlib
-import secrets
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -19,40 +16,36 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orgdesk.security.devices import describe_device
-from orgdesk.security.geo import country_of
+from orgdesk.access.actor import Actor
+from orgdesk.accounts.models import Account
+from orgdesk.core.tokens import hash_token, well_formed
+from orgdesk.organizations.models import Application
+from orgdesk.security import actions as security_actions
 from orgdesk.security.models import CustomerSession
 from orgdesk.security.signin import client_ip
 
 COOKIE = "orgdesk_customer"
-LIFETIME = dt.timedelta(days=30)
+LIFETIME = security_actions.CUSTOMER_SESSION_LIFETIME
 ACTIVITY_GRANULARITY = dt.timedelta(minutes=1)
 MAX_TOKEN_LENGTH = 64
 USER_AGENT_LENGTH = 1000
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def sign_in(
-    request: HttpRequest, response: HttpResponse, account: Any, application: Any = None
+    request: HttpRequest,
+    response: HttpResponse,
+    account: Account,
+    application: Application | None = None,
+    *,
+    method: str = "password",
 ) -> CustomerSession:
-    """Start a session for `account` and set its cookie on `response`."""
-    token = secrets.token_urlsafe(32)
-    now = timezone.now()
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]
-    ip = client_ip(request)
-    session = CustomerSession.objects.create(
-        account=account,
+    """Start a session for `account` (its login event recorded) and set its cookie."""
+    actor = Actor.customer(account, authenticated_at=timezone.now(), ip=client_ip(request) or None)
+    session, token = security_actions.start_customer_session(
+        actor=actor,
         application=application,
-        key_hash=_hash(token),
-        user_agent=user_agent,
-        device=describe_device(user_agent)[:200],
-        ip=ip or None,
-        country=country_of(ip),
-        last_activity=now,
-        expires=now + LIFETIME,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        method=method,
     )
     response.set_cookie(
         COOKIE,
@@ -69,12 +62,12 @@ def current_customer_session(request: HttpRequest) -> CustomerSession | None:
     """The live session the request's cookie belongs to (not revoked, not expired, account
     enabled), else None. Notes activity at most once a minute."""
     token = request.COOKIES.get(COOKIE, "")
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not well_formed(token, MAX_TOKEN_LENGTH):
         return None
     now = timezone.now()
     session = (
         CustomerSession.objects.select_related("account__organization")
-        .filter(key_hash=_hash(token), revoked_at__isnull=True, expires__gt=now)
+        .filter(key_hash=hash_token(token), revoked_at__isnull=True, expires__gt=now)
         .first()
     )
     if session is None or not session.account.is_active:
@@ -111,8 +104,9 @@ def account_view(request: HttpRequest) -> HttpResponse:
 def sign_out_view(request: HttpRequest) -> HttpResponse:
     session = current_customer_session(request)
     if session is not None:
-        CustomerSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
+        security_actions.end_customer_session(
+            actor=Actor.customer(session.account, ip=client_ip(request) or None),
+            session=session,
         )
     response = redirect("customer:account")
     response.delete_cookie(COOKIE, samesite="Lax")

@@ -12,6 +12,7 @@ The pieces a bulk job reuses, in order:
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,8 @@ from orgdesk.invitations.emails import invitation_language, queue_invitation_ema
 from orgdesk.invitations.models import Invitation
 from orgdesk.invitations.tokens import hash_token, new_token, well_formed
 from orgdesk.notifications.models import Notification, NotificationTemplate
-from orgdesk.organizations.models import Organization
+from orgdesk.organizations.models import Application, Organization
+from orgdesk.security import actions as security_actions
 from orgdesk.security.stepup import require_recent_auth
 from orgdesk.security.throttle import counters
 
@@ -102,7 +104,7 @@ class InvitationOptions:
 
     organization: Organization
     actor_id: Any
-    application: Any
+    application: Application
     groups: tuple[Group, ...]
     roles: tuple[OrgRole, ...]
     days: int
@@ -113,8 +115,8 @@ def invitation_options(
     *,
     actor: Actor,
     organization: Organization,
-    groups: Any = (),
-    roles: Any = (),
+    groups: Iterable[Group] = (),
+    roles: Iterable[OrgRole] = (),
     days: int | None = None,
     locale: str = "",
 ) -> InvitationOptions:
@@ -164,7 +166,7 @@ def invitation_options(
         require_recent_auth(actor)
     return InvitationOptions(
         organization=organization,
-        actor_id=getattr(actor, "pk", None),
+        actor_id=actor.account_id,
         application=organization.application,
         groups=groups,
         roles=roles,
@@ -231,7 +233,7 @@ def check_invitee(organization: Organization, email: str) -> str:
 def _supersede_outdated(actor: Actor, organization: Organization, email: str) -> list[Invitation]:
     """Expired pending invitations of the same address leave the pending state (one pending
     invitation per address and organization), as revoked, so a new one can be sent."""
-    outdated = list(
+    outdated: list[Invitation] = list(
         Invitation.objects.select_for_update()
         .alias(email_lower=Lower("email"))
         .filter(
@@ -264,7 +266,7 @@ def issue_invitation(
     token (which is nowhere else: only its hash is stored). Raises ValidationError for the
     row (see check_invitee; also for names longer than 150 characters or holding invisible
     characters, by field)."""
-    if options.organization.pk != organization.pk or options.actor_id != getattr(actor, "pk", None):
+    if options.organization.pk != organization.pk or options.actor_id != actor.account_id:
         raise ValueError("options were checked for another organization or actor")
     require(actor, "invitations.manage", organization)  # cached grants: no query
     email = check_invitee(organization, email)
@@ -335,8 +337,8 @@ def invite(
     email: str,
     given_name: str = "",
     family_name: str = "",
-    groups: Any = (),
-    roles: Any = (),
+    groups: Iterable[Group] = (),
+    roles: Iterable[OrgRole] = (),
     days: int | None = None,
     locale: str = "",
 ) -> Invitation:
@@ -525,7 +527,7 @@ def accept_invitation(
     ):
         raise InvalidInvitation
     organization = invitation.organization
-    fields = {
+    fields: dict[str, Any] = {
         "email": invitation.email,
         "email_verified": True,
         "given_name": (given_name or "").strip(),
@@ -555,12 +557,12 @@ def accept_invitation(
             ) from None
         raise
     if passkey is not None:
-        from orgdesk.security import mfa
-
         account.set_unusable_password()
         account.save(update_fields=["password"])
-        mfa.enrol_passkey(
-            account=account, response=passkey["response"], challenge=passkey["challenge"]
+        security_actions.enrol_passkey(
+            actor=Actor.customer(account),
+            response=passkey["response"],
+            challenge=passkey["challenge"],
         )
     joined, skipped = [], []
     for group in invitation.groups.select_related("organization"):

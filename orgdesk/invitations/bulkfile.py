@@ -201,11 +201,13 @@ def parse(data: bytes) -> ParsedFile:
                     "This row has %(cells)d cells but the header line names %(columns)d: check "
                     "the separators and quotes."
                 ) % {"cells": len(cells), "columns": width}
-            values = [
+            email, given_name, family_name, groups, roles = [
                 cells[i].strip()[:MAX_CELL] if i is not None and i < len(cells) else ""
                 for i in indexes
             ]
-            parsed.rows.append(RawRow(number, *values, problem))
+            parsed.rows.append(
+                RawRow(number, email, given_name, family_name, groups, roles, problem)
+            )
     except csv.Error as exc:
         raise BadFile(
             _("The file could not be read as CSV (line %(line)d: %(error)s).")

@@ -5,15 +5,14 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
 from orgdesk.invitations.models import Invitation
 from orgdesk.invitations.tokens import invitation_link
 from orgdesk.notifications.builtins import NOTIFICATION_TEMPLATES
-from orgdesk.notifications.delivery import deliver
-from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
+from orgdesk.notifications.delivery import queue_email
+from orgdesk.notifications.models import Notification, NotificationTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -85,17 +84,14 @@ def queue_invitation_email(
     when the caller's transaction commits. `template`: the "invitation" NotificationTemplate,
     for callers sending many (a bulk job reads it once)."""
     template = template or NotificationTemplate.objects.get(code=TEMPLATE_CODE)
-    notification = Notification.objects.create(
+    return queue_email(
         account=None,  # set when the invitation is accepted (actions.accept_invitation)
         organization=invitation.organization,
         template=template,
-        channel=Channel.EMAIL,
         target=invitation.email,
         sent_at=invitation.last_sent,
         expires_at=invitation.expires,
-        status=Notification.Status.QUEUED,
+        render=lambda _notification: render_invitation_email(
+            invitation, invitation_link(token), template
+        ),
     )
-    subject, body = render_invitation_email(invitation, invitation_link(token), template)
-    target = invitation.email
-    transaction.on_commit(lambda: deliver(notification.pk, subject, body, target))
-    return notification

@@ -6,6 +6,7 @@ commits; the outcome is noted on the row.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -42,30 +43,43 @@ def fill(text: str, values: dict[str, Any]) -> str:
 def queue_email(
     *,
     account: Any,
-    template_code: str,
+    template_code: str = "",
     target: str,
     values: dict[str, Any] | None = None,
     expires_at: Any = None,
+    template: NotificationTemplate | None = None,
+    organization: Any = None,
+    sent_at: Any = None,
+    render: Callable[[Notification], tuple[str, str]] | None = None,
 ) -> Notification:
-    """Record an email to `target` from the template `template_code` and send it on commit.
-    `expires_at` None: the template's lifetime from now (or none). A callable in `values` is
-    called once the row exists (a link whose token covers the newest notification)."""
-    template = NotificationTemplate.objects.get(code=template_code)
+    """Record an email to `target` as a queued Notification and send it when the caller's
+    transaction commits: the one way Orgdesk emails someone.
+
+    The template is `template` or the one coded `template_code` (a caller sending many reads
+    it once). `expires_at` None: the template's lifetime from now (or none). The text is the
+    template's with `values` filled in — a callable value is called with the notification
+    once the row exists (a link whose token covers the newest notification) — or, with
+    `render`, whatever it returns as (subject, body). `organization` defaults to the
+    account's (an invitation's email has no account yet)."""
+    template = template or NotificationTemplate.objects.get(code=template_code)
     now = timezone.now()
     if expires_at is None and template.expires_after:
         expires_at = now + timedelta(minutes=template.expires_after)
     notification = Notification.objects.create(
         account=account,
-        organization=getattr(account, "organization", None),
+        organization=organization or getattr(account, "organization", None),
         template=template,
         channel=Channel.EMAIL,
         target=target,
-        sent_at=now,
+        sent_at=sent_at or now,
         expires_at=expires_at,
         status=Notification.Status.QUEUED,
     )
-    filled = {k: v() if callable(v) else v for k, v in (values or {}).items()}
-    subject = fill(template.subject, filled)
-    body = fill(template.body, filled)
+    if render is not None:
+        subject, body = render(notification)
+    else:
+        filled = {k: v(notification) if callable(v) else v for k, v in (values or {}).items()}
+        subject = fill(template.subject, filled)
+        body = fill(template.body, filled)
     transaction.on_commit(lambda: deliver(notification.pk, subject, body, target))
     return notification

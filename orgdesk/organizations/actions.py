@@ -2,7 +2,7 @@
 subtree are rewritten in a constant number of statements, inside one transaction."""
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
@@ -18,6 +18,9 @@ from orgdesk.organizations.models import (
     Application,
     Organization,
 )
+
+if TYPE_CHECKING:
+    from orgdesk.accounts.models import Account
 
 
 class TreeError(ValueError):
@@ -77,7 +80,12 @@ def create_organization(
 
 
 def _rewrite_subtree(
-    old_path: str, new_path: str, old_route: str, new_route: str, depth_delta: int, new_root_id: Any
+    old_path: str,
+    new_path: str,
+    old_route: str,
+    new_route: str,
+    depth_delta: int,
+    new_root_id: uuid.UUID | None,
 ) -> int:
     # Substr is 1-based: keep everything after the old prefix.
     return Organization.objects.filter(path__startswith=old_path).update(
@@ -141,6 +149,7 @@ def move_organization(
     else:
         new_path = f"{new_parent.path}{org.key}{PATH_SEPARATOR}"
         new_route = f"{new_parent.route}{ROUTE_SEPARATOR}{org.name}"
+        assert new_parent.root_id is not None, "a saved organization has its tree's root"
         new_root = new_parent.root_id
 
     org_ids = list(subtree.values_list("id", flat=True))
@@ -182,7 +191,9 @@ def _refresh_planner_statistics() -> None:
         transaction.on_commit(analyze)
 
 
-def _reassign_stores(account_model: Any, org_ids: list[Any], root_id: Any) -> None:
+def _reassign_stores(
+    account_model: type["Account"], org_ids: list[uuid.UUID], root_id: uuid.UUID
+) -> None:
     unique = (
         Organization.objects.filter(pk=root_id)
         .values_list("hierarchy_unique_identifiers", flat=True)

@@ -1,5 +1,7 @@
 """Applications and the organization tree."""
 
+import uuid
+
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -132,13 +134,14 @@ class Organization(BaseModel):
         return self.parent_id is None
 
     @property
-    def identity_store_id(self):  # type: ignore[no-untyped-def]
+    def identity_store_id(self) -> uuid.UUID | None:
         """The scope in which this organization's account identifiers must be unique."""
         return self.root_id if self.root_hierarchy_unique() else self.id
 
     def root_hierarchy_unique(self) -> bool:
         if self.parent_id is None:
             return self.hierarchy_unique_identifiers
+        assert self.root_id is not None, "an organization under a parent has its tree's root"
         return Organization.objects.values_list("hierarchy_unique_identifiers", flat=True).get(
             pk=self.root_id
         )

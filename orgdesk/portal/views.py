@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,20 +17,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from orgdesk.access.actor import Actor, Channel
 from orgdesk.access.scoping import authority, visible_or_404
-from orgdesk.activity.models import Event
-from orgdesk.activity.recorder import record
-from orgdesk.organizations.models import PORTAL_CLIENT_ID, Organization
+from orgdesk.organizations.models import Organization
+from orgdesk.security import actions as security_actions
 from orgdesk.security import mfa
 from orgdesk.security.models import Authenticator, SecurityPolicy
 from orgdesk.security.signin import (
     SESSION_MFA_PENDING,
+    SESSION_PASSKEY_CHALLENGE,
+    answer_mfa_challenge,
     attempt_password,
     client_ip,
     complete_sign_in,
-    mark_stepped_up,
     pending_account,
+    sign_out,
+    step_up,
 )
 from orgdesk.security.stepup import has_recent_auth
 from orgdesk.security.throttle import (
@@ -43,7 +43,6 @@ from orgdesk.security.throttle import (
 
 GENERIC_FAILURE = gettext_lazy("The identifier or password is not correct.")
 SESSION_TOTP_SECRET = "orgdesk_totp_setup"  # noqa: S105 (a session key name)
-SESSION_PASSKEY_CHALLENGE = "orgdesk_passkey_challenge"
 
 
 def _safe_next(request: HttpRequest, fallback: str = "portal:home") -> str:
@@ -162,22 +161,6 @@ class CodeForm(forms.Form):
     )
 
 
-def _second_factor_ok(request: HttpRequest, account: Any) -> tuple[bool, str]:
-    """Check a posted TOTP code, recovery code or passkey assertion."""
-    if request.POST.get("passkey"):
-        challenge = request.session.pop(SESSION_PASSKEY_CHALLENGE, None)
-        ok = bool(challenge) and mfa.verify_passkey(
-            account=account, response=request.POST["passkey"], challenge=challenge
-        )
-        return ok, "passkey"
-    code = (request.POST.get("code") or "").strip()
-    if mfa.verify_totp(account=account, code=code):
-        return True, "totp"
-    if mfa.use_recovery_code(account=account, code=code):
-        return True, "recovery_code"
-    return False, "totp"
-
-
 def verify_view(request: HttpRequest) -> HttpResponse:
     account = pending_account(request)
     if account is None:
@@ -191,16 +174,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("Too many failed attempts. Try again later."))
             status = 429
         else:
-            ok, method = _second_factor_ok(request, account)
-            record(
-                "mfa_challenge",
-                actor=Actor.anonymous(channel=Channel.PORTAL, ip=client_ip(request)),
-                account=account,
-                result=Event.Result.SUCCESS if ok else Event.Result.FAILURE,
-                reason="" if ok else "invalid_code",
-                ip=client_ip(request),
-                metadata={"method": method, "client_id": PORTAL_CLIENT_ID},
-            )
+            ok, method = answer_mfa_challenge(request, account)
             if ok:
                 complete_sign_in(request, account, method)
                 return _signed_in_response(request, account)
@@ -232,15 +206,7 @@ def signin_passkey_options(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        record(
-            "logout",
-            actor=Actor.self_service(request.user, channel=Channel.PORTAL),
-            account=request.user,
-            ip=client_ip(request),
-            metadata={"client_id": PORTAL_CLIENT_ID},
-        )
-    logout(request)
+    sign_out(request)
     messages.info(request, _("You are signed out."))
     return redirect("portal:login")
 
@@ -275,27 +241,12 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
     account = request.user
     if request.method == "POST" and form.is_valid():
         throttle = SignInThrottle(f"stepup:{account.pk}", client_ip(request))
-        ok, method = False, "password"
         if not throttle.check().allowed:
             form.add_error(None, _("Too many failed attempts. Try again later."))
             return render(request, "portal/step_up.html", {"form": form}, status=429)
-        if request.POST.get("passkey") or form.cleaned_data["code"]:
-            ok, method = _second_factor_ok(request, account)
-        elif form.cleaned_data["password"]:
-            ok = account.check_password(form.cleaned_data["password"])
-        if ok:
-            mark_stepped_up(request, method)
+        if step_up(request, password=form.cleaned_data["password"] or ""):
             return redirect(_safe_next(request))
         throttle.failed()
-        record(
-            "step_up",
-            actor=Actor.self_service(account, channel=Channel.PORTAL),
-            account=account,
-            result=Event.Result.FAILURE,
-            reason="invalid_credentials",
-            ip=client_ip(request),
-            metadata={"method": method},
-        )
         form.add_error(None, _("That did not match. Try again."))
         status = 401
     return render(
@@ -340,8 +291,8 @@ def totp_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            mfa.enrol_totp(
-                account=request.user,
+            security_actions.enrol_totp(
+                actor=request.actor.as_self(),
                 secret=secret,
                 code=form.cleaned_data["code"],
                 label=request.POST.get("label", ""),
@@ -367,7 +318,7 @@ def totp_view(request: HttpRequest) -> HttpResponse:
 
 
 def _show_recovery_codes(request: HttpRequest) -> HttpResponse:
-    codes = mfa.generate_recovery_codes(account=request.user)
+    codes = security_actions.generate_recovery_codes(actor=request.actor.as_self())
     return render(request, "portal/recovery_codes.html", {"codes": codes})
 
 
@@ -406,8 +357,8 @@ def passkey_register_view(request: HttpRequest) -> JsonResponse:
     if not challenge:
         return JsonResponse({"detail": _("Start again: the request expired.")}, status=400)
     try:
-        mfa.enrol_passkey(
-            account=request.user,
+        security_actions.enrol_passkey(
+            actor=request.actor.as_self(),
             response=request.POST.get("credential", ""),
             challenge=challenge,
             label=request.POST.get("label", ""),
@@ -423,7 +374,9 @@ def passkey_register_view(request: HttpRequest) -> JsonResponse:
 @step_up_required
 def remove_own_view(request: HttpRequest, pk: Any) -> HttpResponse:
     try:
-        mfa.remove_own_authenticator(account=request.user, authenticator_id=pk)
+        security_actions.remove_own_authenticator(
+            actor=request.actor.as_self(), authenticator_id=pk
+        )
     except mfa.MfaError:
         raise Http404("No such sign-in method.") from None
     messages.success(request, _("Sign-in method removed."))

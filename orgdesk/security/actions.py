@@ -1,6 +1,7 @@
-"""Writes to sessions and authenticators, by admins on behalf of customers and by admins on
-their own sign-in methods."""
+"""Writes to sessions and authenticators: by admins on behalf of customers, by accounts on
+their own sign-in methods, and the customer sessions an account signs in and out of."""
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,17 +10,190 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from orgdesk.access.actor import Actor
+from orgdesk.access.actor import Actor, Kind
 from orgdesk.access.protection import require_manage, require_sign_in_change
 from orgdesk.access.scoping import require
 from orgdesk.accounts.identifiers import require_proven_email
 from orgdesk.activity.recorder import reason_metadata, record
-from orgdesk.notifications.delivery import deliver
-from orgdesk.security.models import Authenticator, CustomerSession, SecurityPolicy
+from orgdesk.core.tokens import new_token
+from orgdesk.notifications.delivery import queue_email
+from orgdesk.notifications.models import Notification
+from orgdesk.organizations.models import Application
+from orgdesk.security import enrolment, mfa
+from orgdesk.security.devices import describe_device
+from orgdesk.security.geo import country_of
+from orgdesk.security.models import (
+    Authenticator,
+    CustomerSession,
+    EnrolmentLink,
+    SecurityPolicy,
+)
 from orgdesk.security.stepup import require_recent_auth
+
+CUSTOMER_SESSION_LIFETIME = dt.timedelta(days=30)
+USER_AGENT_LENGTH = 1000
 
 # Authenticators added for a customer by an admin (issue 5: Authenticators tab).
 OTP_TYPES = (Authenticator.Type.EMAIL_OTP, Authenticator.Type.SMS_OTP)
+
+
+def _own(actor: Actor, account: Any) -> None:
+    """Self-service writes: only the account itself (signed in, or holding its link)."""
+    if actor.kind not in (Kind.SELF,) or not actor.is_account(account):
+        raise PermissionDenied(gettext("Only the account itself may do that."))
+
+
+# ---- an account's own sign-in methods (the portal's security page, enrolment links, the
+# passkey registered while accepting an invitation)
+
+
+@transaction.atomic
+def enrol_totp(*, actor: Actor, secret: str, code: str, label: str = "") -> Authenticator:
+    """Add an authenticator app once its first code matches (mfa.MfaError otherwise)."""
+    account = actor.account
+    _own(actor, account)
+    step = mfa.totp_enrolment_step(secret, code)
+    authenticator = Authenticator.objects.create(
+        account=account,
+        type=Authenticator.Type.TOTP,
+        label=(label or "Authenticator app").strip()[:200],
+        secret=secret,
+        credential={"last_counter": step},
+        last_used=timezone.now(),
+    )
+    record("mfa_enrolment", actor=actor, account=account, metadata={"type": "totp"})
+    return authenticator
+
+
+@transaction.atomic
+def generate_recovery_codes(*, actor: Actor) -> list[str]:
+    """New codes replace any old ones; shown once, stored hashed."""
+    account = actor.account
+    _own(actor, account)
+    codes, stored = mfa.new_recovery_codes()
+    Authenticator.objects.filter(account=account, type=Authenticator.Type.RECOVERY_CODES).delete()
+    Authenticator.objects.create(
+        account=account,
+        type=Authenticator.Type.RECOVERY_CODES,
+        label="Recovery codes",
+        identifier=f"{len(codes)} codes",
+        secret=stored,
+    )
+    record("mfa_enrolment", actor=actor, account=account, metadata={"type": "recovery_codes"})
+    return codes
+
+
+@transaction.atomic
+def enrol_passkey(
+    *, actor: Actor, response: str | dict[str, Any], challenge: str, label: str = ""
+) -> Authenticator:
+    """Add a passkey from the browser's registration response (mfa.MfaError if refused)."""
+    account = actor.account
+    _own(actor, account)
+    credential = mfa.passkey_credential(response, challenge)
+    authenticator = Authenticator.objects.create(
+        account=account,
+        type=Authenticator.Type.PASSKEY,
+        label=(label or "Passkey").strip()[:200],
+        identifier=credential["credential_id"][:16],
+        credential=credential,
+        last_used=timezone.now(),
+    )
+    record("mfa_enrolment", actor=actor, account=account, metadata={"type": "passkey"})
+    return authenticator
+
+
+@transaction.atomic
+def remove_own_authenticator(*, actor: Actor, authenticator_id: Any) -> None:
+    """An account removes one of its own sign-in methods (step-up checked by the view)."""
+    account = actor.account
+    _own(actor, account)
+    row = Authenticator.objects.filter(account=account, pk=authenticator_id).first()
+    if row is None:
+        raise mfa.MfaError("No such sign-in method.")
+    kind = row.type
+    row.delete()
+    record("authenticator.removed", actor=actor, account=account, metadata={"type": kind})
+
+
+@transaction.atomic
+def complete_totp_enrolment(*, token: str, secret: str, code: str) -> Authenticator:
+    """The customer confirms the first code of their authenticator app through an enrolment
+    link. Raises enrolment.InvalidEnrolmentLink, or mfa.MfaError for a wrong code (the link
+    stays usable)."""
+    link = enrolment.claim(token, EnrolmentLink.Method.TOTP)
+    authenticator = enrol_totp(actor=Actor.customer(link.account), secret=secret, code=code)
+    enrolment.spend(link)
+    return authenticator
+
+
+@transaction.atomic
+def complete_passkey_enrolment(*, token: str, response: str, challenge: str) -> Authenticator:
+    """The customer's browser registered a passkey through an enrolment link. Raises
+    enrolment.InvalidEnrolmentLink, or mfa.MfaError for a refused credential."""
+    link = enrolment.claim(token, EnrolmentLink.Method.PASSKEY)
+    authenticator = enrol_passkey(
+        actor=Actor.customer(link.account), response=response, challenge=challenge
+    )
+    enrolment.spend(link)
+    return authenticator
+
+
+# ---- customer sessions on this site
+
+
+@transaction.atomic
+def start_customer_session(
+    *, actor: Actor, application: Application | None, user_agent: str, method: str
+) -> tuple[CustomerSession, str]:
+    """Sign the acting account in on this site: a session row holding its token's hash, and
+    the login event. Returns the session and the token for the cookie."""
+    account = actor.account
+    _own(actor, account)
+    token, token_hash = new_token()
+    now = timezone.now()
+    user_agent = user_agent[:USER_AGENT_LENGTH]
+    session = CustomerSession.objects.create(
+        account=account,
+        application=application,
+        key_hash=token_hash,
+        user_agent=user_agent,
+        device=describe_device(user_agent)[:200],
+        ip=actor.ip or None,
+        country=country_of(actor.ip),
+        last_activity=now,
+        expires=now + CUSTOMER_SESSION_LIFETIME,
+    )
+    record(
+        "login",
+        actor=actor,
+        account=account,
+        ip=actor.ip,
+        metadata={
+            "client_id": application.client_id if application is not None else "",
+            "method": method,
+            "session": str(session.pk),
+        },
+    )
+    return session, token
+
+
+@transaction.atomic
+def end_customer_session(*, actor: Actor, session: CustomerSession) -> bool:
+    """Sign out of one session (its own account only). False when it had already ended."""
+    _own(actor, session.account)
+    ended = CustomerSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if ended:
+        record(
+            "logout",
+            actor=actor,
+            account=session.account,
+            ip=actor.ip,
+            metadata={"session": str(session.pk)},
+        )
+    return bool(ended)
 
 
 @transaction.atomic
@@ -150,9 +324,6 @@ def send_enrolment_link(*, actor: Actor, account: Any, method: str, reason: str 
     No recent sign-in is needed for a customer's account: the link goes to the customer's own
     address, and never to one an admin has just set (accounts/identifiers.py); an
     administrator's account needs one, and a reason (access/protection.py)."""
-    from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
-    from orgdesk.security import enrolment
-
     if method not in enrolment.METHODS:
         raise ValidationError(gettext("Choose an authenticator app or a passkey."))
     _require_manage(actor, account, reason)
@@ -164,30 +335,25 @@ def send_enrolment_link(*, actor: Actor, account: Any, method: str, reason: str 
     if not account.is_active:
         raise ValidationError(gettext("This account is disabled. Enable it before sending a link."))
     require_proven_email(account)
-    template = NotificationTemplate.objects.get(code=enrolment.TEMPLATE)
+
+    def link(notification: Notification) -> str:
+        return enrolment.new_link(
+            account=account, method=method, notification=notification, sent_by=actor.admin_account
+        )[1]
+
     now = timezone.now()
-    notification = Notification.objects.create(
+    notification = queue_email(
         account=account,
-        organization=account.organization,
-        template=template,
-        channel=Channel.EMAIL,
+        template_code=enrolment.TEMPLATE,
         target=account.email,
         sent_at=now,
         expires_at=now + enrolment.lifetime(),
-        status=Notification.Status.QUEUED,
-    )
-    _link, address = enrolment.new_link(
-        account=account, method=method, notification=notification, sent_by=actor.admin_account
+        values={"link": link},
     )
     record(
         "authenticator.enrolment_sent",
         account=account,
         actor=actor,
         metadata={"method": method, "notification": notification.pk, **reason_metadata(reason)},
-    )
-    # str.replace, not format(): a template body with other braces must not break sending.
-    body = template.body.replace("{link}", address)
-    transaction.on_commit(
-        lambda: deliver(notification.pk, template.subject, body, notification.target)
     )
     return notification

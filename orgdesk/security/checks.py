@@ -7,8 +7,10 @@ counts (the limits multiply by the number of workers) and a dummy cache keeps no
 not start.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error, register
 
@@ -19,7 +21,9 @@ PER_PROCESS_CACHES = {
 
 
 @register("security", "caches")
-def shared_cache_in_production(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+def shared_cache_in_production(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[Error]:
     if not getattr(settings, "PRODUCTION", False):
         return []
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")

@@ -1,12 +1,11 @@
 """User-agent strings to the browser and system admins read ("Chrome 131", "Windows 10")."""
 
 from functools import lru_cache
-from typing import Any
 
-from ua_parser import parse
+from ua_parser import OS, UserAgent, parse
 
 
-def _name(part: Any) -> str:
+def _name(part: UserAgent | OS | None) -> str:
     if part is None or not part.family or part.family == "Other":
         return ""
     return f"{part.family} {part.major}" if part.major else part.family

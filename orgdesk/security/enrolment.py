@@ -11,21 +11,19 @@ The admin's side (sending) is security.actions.send_enrolment_link.
 """
 
 import datetime as dt
-import hashlib
 import logging
-import secrets
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgdesk.accounts.models import Account
+from orgdesk.core.tokens import hash_token, new_token, public_link, well_formed
 from orgdesk.notifications.models import Notification, NotificationTemplate
 from orgdesk.security import mfa
-from orgdesk.security.models import Authenticator, EnrolmentLink
+from orgdesk.security.models import EnrolmentLink
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +38,6 @@ class InvalidEnrolmentLink(ValueError):
 
 def _now() -> dt.datetime:
     return timezone.now()
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def lifetime() -> dt.timedelta:
@@ -62,7 +56,7 @@ def new_link(
     *, account: Any, method: str, notification: Notification | None, sent_by: Account | None
 ) -> tuple[EnrolmentLink, str]:
     """Store a link (call inside the sending transaction); returns it and its address."""
-    token = secrets.token_urlsafe(32)
+    token, token_hash = new_token()
     expires_at = (
         notification.expires_at
         if notification is not None and notification.expires_at
@@ -71,13 +65,13 @@ def new_link(
     link = EnrolmentLink.objects.create(
         account=account,
         method=method,
-        token_hash=_hash(token),
+        token_hash=token_hash,
         notification=notification,
         sent_by=sent_by,
         expires_at=expires_at,
     )
     path = reverse("customer:enrol_link", kwargs={"token": token})
-    return link, f"{settings.ORGDESK_PUBLIC_URL}{path}"
+    return link, public_link(path)
 
 
 def usable(link: EnrolmentLink) -> bool:
@@ -97,17 +91,17 @@ def usable(link: EnrolmentLink) -> bool:
 
 def link_for_token(token: str) -> EnrolmentLink | None:
     """The usable link a token belongs to, else None (whatever the reason)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not well_formed(token, MAX_TOKEN_LENGTH):
         return None
     link = (
         EnrolmentLink.objects.select_related("account__organization")
-        .filter(token_hash=_hash(token))
+        .filter(token_hash=hash_token(token))
         .first()
     )
     return link if link is not None and usable(link) else None
 
 
-def _claim(token: str, method: str) -> EnrolmentLink:
+def claim(token: str, method: str) -> EnrolmentLink:
     """The link, locked and checked again under the lock, so that two submissions of one link
     cannot both enrol."""
     found = link_for_token(token)
@@ -124,19 +118,9 @@ def _claim(token: str, method: str) -> EnrolmentLink:
     return link
 
 
-def _spend(link: EnrolmentLink) -> None:
+def spend(link: EnrolmentLink) -> None:
     link.used_at = _now()
     link.save(update_fields=["used_at", "updated"])
-
-
-@transaction.atomic
-def complete_totp_enrolment(*, token: str, secret: str, code: str) -> Authenticator:
-    """The customer confirms the first code of their authenticator app. Raises
-    InvalidEnrolmentLink, or mfa.MfaError for a wrong code (the link stays usable)."""
-    link = _claim(token, EnrolmentLink.Method.TOTP)
-    authenticator = mfa.enrol_totp(account=link.account, secret=secret, code=code)
-    _spend(link)
-    return authenticator
 
 
 def passkey_options(*, token: str) -> tuple[str, str]:
@@ -145,13 +129,3 @@ def passkey_options(*, token: str) -> tuple[str, str]:
     if link is None or link.method != EnrolmentLink.Method.PASSKEY:
         raise InvalidEnrolmentLink(_("This link is no longer valid."))
     return mfa.passkey_registration_options(link.account)
-
-
-@transaction.atomic
-def complete_passkey_enrolment(*, token: str, response: str, challenge: str) -> Authenticator:
-    """The customer's browser registered a passkey. Raises InvalidEnrolmentLink, or
-    mfa.MfaError for a refused credential (the link stays usable)."""
-    link = _claim(token, EnrolmentLink.Method.PASSKEY)
-    authenticator = mfa.enrol_passkey(account=link.account, response=response, challenge=challenge)
-    _spend(link)
-    return authenticator

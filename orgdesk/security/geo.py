@@ -4,7 +4,10 @@ configures a MaxMind City database (ORGDESK_GEOIP_CITY_DB), which we cannot ship
 import ipaddress
 import os
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import geoip2.database
 
 
 @lru_cache(maxsize=1)
@@ -15,7 +18,7 @@ def _country_reader() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _city_reader() -> Any:
+def _city_reader() -> "geoip2.database.Reader | None":
     path = os.environ.get("ORGDESK_GEOIP_CITY_DB", "")
     if not path:
         return None

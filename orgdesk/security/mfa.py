@@ -34,8 +34,6 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from orgdesk.access.actor import Actor, Channel
-from orgdesk.activity.recorder import record
 from orgdesk.security.models import Authenticator
 
 STRONG_TYPES = (
@@ -99,29 +97,15 @@ def _totp_matches(secret: str, code: str, last_counter: int | None) -> int | Non
     return None
 
 
-@transaction.atomic
-def enrol_totp(*, account: Any, secret: str, code: str, label: str = "") -> Authenticator:
+def totp_enrolment_step(secret: str, code: str) -> int:
+    """The time step the first code of a new authenticator app matches (kept so the code
+    cannot be replayed); MfaError when it matches none."""
     step = _totp_matches(secret, code, None)
     if step is None:
         raise MfaError(
             gettext("That code is not valid. Check the time on your device and try again.")
         )
-    authenticator = Authenticator.objects.create(
-        account=account,
-        type=Authenticator.Type.TOTP,
-        label=(label or "Authenticator app").strip()[:200],
-        secret=secret,
-        credential={"last_counter": step},
-        last_used=timezone.now(),
-    )
-    record(
-        "mfa_enrolment",
-        # Enrolment is done by the account itself, today on the portal\'s security page.
-        actor=Actor.self_service(account, channel=Channel.PORTAL),
-        account=account,
-        metadata={"type": "totp"},
-    )
-    return authenticator
+    return step
 
 
 @transaction.atomic
@@ -149,30 +133,14 @@ def _hash_code(code: str) -> str:
     return hashlib.sha256(normalized.encode()).hexdigest()
 
 
-@transaction.atomic
-def generate_recovery_codes(*, account: Any) -> list[str]:
-    """New codes replace any old ones; shown once, stored hashed."""
+def new_recovery_codes() -> tuple[list[str], str]:
+    """Fresh codes, and what to store of them (their hashes, as the Authenticator secret)."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     codes = [
         "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(2))
         for _ in range(RECOVERY_CODE_COUNT)
     ]
-    Authenticator.objects.filter(account=account, type=Authenticator.Type.RECOVERY_CODES).delete()
-    Authenticator.objects.create(
-        account=account,
-        type=Authenticator.Type.RECOVERY_CODES,
-        label="Recovery codes",
-        identifier=f"{len(codes)} codes",
-        secret=json.dumps([_hash_code(c) for c in codes]),
-    )
-    record(
-        "mfa_enrolment",
-        # Enrolment is done by the account itself, today on the portal\'s security page.
-        actor=Actor.self_service(account, channel=Channel.PORTAL),
-        account=account,
-        metadata={"type": "recovery_codes"},
-    )
-    return codes
+    return codes, json.dumps([_hash_code(c) for c in codes])
 
 
 @transaction.atomic
@@ -234,10 +202,9 @@ def passkey_registration_options(account: Any) -> tuple[str, str]:
     return options_to_json(options), bytes_to_base64url(options.challenge)
 
 
-@transaction.atomic
-def enrol_passkey(
-    *, account: Any, response: str | dict[str, Any], challenge: str, label: str = ""
-) -> Authenticator:
+def passkey_credential(response: str | dict[str, Any], challenge: str) -> dict[str, Any]:
+    """The credential a registration response proves (what a passkey Authenticator keeps);
+    MfaError when it is refused or registered already."""
     try:
         verified = verify_registration_response(
             credential=response,
@@ -253,27 +220,12 @@ def enrol_passkey(
         credential__credential_id=credential_id,
     ).exists():
         raise MfaError(gettext("This passkey is already registered."))
-    authenticator = Authenticator.objects.create(
-        account=account,
-        type=Authenticator.Type.PASSKEY,
-        label=(label or "Passkey").strip()[:200],
-        identifier=credential_id[:16],
-        credential={
-            "credential_id": credential_id,
-            "public_key": base64.b64encode(verified.credential_public_key).decode(),
-            "sign_count": verified.sign_count,
-            "aaguid": verified.aaguid,
-        },
-        last_used=timezone.now(),
-    )
-    record(
-        "mfa_enrolment",
-        # Enrolment is done by the account itself, today on the portal\'s security page.
-        actor=Actor.self_service(account, channel=Channel.PORTAL),
-        account=account,
-        metadata={"type": "passkey"},
-    )
-    return authenticator
+    return {
+        "credential_id": credential_id,
+        "public_key": base64.b64encode(verified.credential_public_key).decode(),
+        "sign_count": verified.sign_count,
+        "aaguid": verified.aaguid,
+    }
 
 
 def passkey_authentication_options(account: Any) -> tuple[str, str]:
@@ -321,19 +273,3 @@ def verify_passkey(*, account: Any, response: str | dict[str, Any], challenge: s
     row.last_used = timezone.now()
     row.save(update_fields=["credential", "last_used", "updated"])
     return True
-
-
-@transaction.atomic
-def remove_own_authenticator(*, account: Any, authenticator_id: Any) -> None:
-    """An admin removes one of their own sign-in methods (step-up checked by the view)."""
-    row = Authenticator.objects.filter(account=account, pk=authenticator_id).first()
-    if row is None:
-        raise MfaError("No such sign-in method.")
-    kind = row.type
-    row.delete()
-    record(
-        "authenticator.removed",
-        actor=Actor.self_service(account, channel=Channel.PORTAL),
-        account=account,
-        metadata={"type": kind},
-    )

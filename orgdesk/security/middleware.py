@@ -84,7 +84,7 @@ class AdminSessionMiddleware:
             request.session[SESSION_RENEWED_AT] = now
 
     @staticmethod
-    def _must_enrol(request: HttpRequest, user: object) -> bool:
+    def _must_enrol(request: HttpRequest, user: Account) -> bool:
         from orgdesk.security.mfa import has_second_factor
         from orgdesk.security.models import SecurityPolicy
 

@@ -6,9 +6,9 @@ same time (one password hash); each outcome is an event with a reason code.
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.hashers import make_password
 from django.db.models import F, Q
 from django.http import HttpRequest
@@ -20,14 +20,19 @@ from orgdesk.accounts.validation import normalize_phone
 from orgdesk.activity.models import Event
 from orgdesk.activity.recorder import record
 from orgdesk.organizations.models import PORTAL_CLIENT_ID
+from orgdesk.security import mfa
 from orgdesk.security.mfa import has_second_factor
 from orgdesk.security.throttle import KNOWN_DEVICE_COOKIE, SignInThrottle, is_known_device
+
+if TYPE_CHECKING:
+    from orgdesk.security.middleware import AdminRequest
 
 BACKEND = "orgdesk.accounts.backends.IdentifierBackend"
 MAX_CANDIDATES = 5
 SESSION_AUTH_TIME = "orgdesk_auth_time"
 SESSION_SIGNED_IN_AT = "orgdesk_signed_in_at"
 SESSION_MFA_PENDING = "orgdesk_mfa_pending"
+SESSION_PASSKEY_CHALLENGE = "orgdesk_passkey_challenge"
 
 
 @dataclass
@@ -159,7 +164,7 @@ def auth_time(request: HttpRequest) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(value, dt.UTC) if value else None
 
 
-def mark_stepped_up(request: HttpRequest, method: str) -> None:
+def mark_stepped_up(request: "AdminRequest", method: str) -> None:
     request.session[SESSION_AUTH_TIME] = timezone.now().timestamp()
     ip = client_ip(request)
     record(
@@ -169,6 +174,75 @@ def mark_stepped_up(request: HttpRequest, method: str) -> None:
         ip=ip,
         metadata={"method": method},
     )
+
+
+def _second_factor_ok(request: HttpRequest, account: Account) -> tuple[bool, str]:
+    """Check a posted TOTP code, recovery code or passkey assertion."""
+    if request.POST.get("passkey"):
+        challenge = request.session.pop(SESSION_PASSKEY_CHALLENGE, None)
+        ok = bool(challenge) and mfa.verify_passkey(
+            account=account, response=request.POST["passkey"], challenge=challenge
+        )
+        return ok, "passkey"
+    code = (request.POST.get("code") or "").strip()
+    if mfa.verify_totp(account=account, code=code):
+        return True, "totp"
+    if mfa.use_recovery_code(account=account, code=code):
+        return True, "recovery_code"
+    return False, "totp"
+
+
+def answer_mfa_challenge(request: HttpRequest, account: Account) -> tuple[bool, str]:
+    """The second step of signing in: check the posted second factor and record the
+    challenge's outcome. Returns whether it passed, and the method used."""
+    ok, method = _second_factor_ok(request, account)
+    ip = client_ip(request)
+    record(
+        "mfa_challenge",
+        actor=Actor.anonymous(channel=Channel.PORTAL, ip=ip),
+        account=account,
+        result=Event.Result.SUCCESS if ok else Event.Result.FAILURE,
+        reason="" if ok else "invalid_code",
+        ip=ip,
+        metadata={"method": method, "client_id": PORTAL_CLIENT_ID},
+    )
+    return ok, method
+
+
+def step_up(request: "AdminRequest", *, password: str) -> bool:
+    """The signed-in admin confirms their identity again, with a second factor (posted code
+    or passkey) or else `password`; recorded either way."""
+    account = request.user
+    if request.POST.get("passkey") or (request.POST.get("code") or "").strip():
+        ok, method = _second_factor_ok(request, account)
+    else:
+        ok, method = bool(password) and account.check_password(password), "password"
+    if ok:
+        mark_stepped_up(request, method)
+        return True
+    record(
+        "step_up",
+        actor=Actor.self_service(account, channel=Channel.PORTAL),
+        account=account,
+        result=Event.Result.FAILURE,
+        reason="invalid_credentials",
+        ip=client_ip(request),
+        metadata={"method": method},
+    )
+    return False
+
+
+def sign_out(request: HttpRequest) -> None:
+    """End the admin's portal session, recorded."""
+    if request.user.is_authenticated:
+        record(
+            "logout",
+            actor=Actor.self_service(request.user, channel=Channel.PORTAL),
+            account=request.user,
+            ip=client_ip(request),
+            metadata={"client_id": PORTAL_CLIENT_ID},
+        )
+    logout(request)
 
 
 def pending_account(request: HttpRequest, max_age: int = 300) -> Account | None:

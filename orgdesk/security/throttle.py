@@ -20,13 +20,16 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection, transaction
+
+if TYPE_CHECKING:
+    import redis
 
 KNOWN_DEVICE_COOKIE = "orgdesk_device"
 KNOWN_DEVICE_SALT = "orgdesk.security.known-device"
@@ -66,7 +69,7 @@ def _now() -> float:
 
 
 @lru_cache(maxsize=4)
-def _redis_client(url: str) -> Any:
+def _redis_client(url: str) -> "redis.Redis":
     import redis
 
     return redis.Redis.from_url(url)

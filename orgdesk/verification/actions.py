@@ -1,7 +1,5 @@
 """Writes to identity verification results. Each records its Event in the same transaction."""
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,6 +8,7 @@ from django.utils.translation import gettext as _
 from orgdesk.access.actor import Actor
 from orgdesk.access.protection import require_manage
 from orgdesk.access.scoping import require
+from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import reason_metadata, record
 from orgdesk.security.stepup import require_recent_auth
 from orgdesk.verification.models import VerificationPolicy, VerificationResult
@@ -18,13 +17,14 @@ from orgdesk.verification.selectors import applicable_policies
 
 @transaction.atomic
 def verify_manually(
-    *, actor: Actor, account: Any, policy: VerificationPolicy, reason: str = ""
+    *, actor: Actor, account: Account, policy: VerificationPolicy, reason: str = ""
 ) -> VerificationResult:
     """An admin vouches for the customer's identity under `policy`, one of the policies of
     the account's organization (or of an ancestor). Raising an account's assurance is as
     sensitive as granting a role: it needs the permission, a recent sign-in, and not oneself.
     A revoked result is verified again; an already valid one is left alone (ValidationError).
     """
+    assert account.organization is not None, "a customer account belongs to an organization"
     require(actor, "identity.verify", account.organization)
     if actor.is_account(account):
         raise PermissionDenied(_("You cannot verify your own identity."))

@@ -1,13 +1,12 @@
 """Reads about identity verification beyond restrict()."""
 
-from typing import Any
-
 from django.db import models
 
+from orgdesk.organizations.models import Organization
 from orgdesk.verification.models import VerificationPolicy
 
 
-def applicable_policies(organization: Any) -> models.QuerySet[VerificationPolicy]:
+def applicable_policies(organization: Organization) -> models.QuerySet[VerificationPolicy]:
     """The policies admins may apply to an account of `organization`.
 
     A policy lists the organizations where it may be applied, and covers their descendants

@@ -4,8 +4,8 @@ go without a heartbeat, the address checks of a preview and of a batch (what
 use for their rows."""
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar, cast
 
 from django.db import connection, models
 from django.db.models.functions import Lower
@@ -16,6 +16,8 @@ from orgdesk.accounts.models import Account
 from orgdesk.invitations.actions import _same_store_invitations
 from orgdesk.invitations.models import Invitation
 from orgdesk.organizations.models import Organization
+
+T = TypeVar("T")
 
 KIND = "bulk_invite"
 STALL = dt.timedelta(seconds=60)  # no heartbeat for this long: the job can be resumed
@@ -53,7 +55,7 @@ def _taken_addresses(organization: Organization, lowered: list[str]) -> tuple[se
     return accounts, invited
 
 
-def _insert(objs: list[models.Model]) -> None:
+def _insert(objs: Sequence[models.Model]) -> None:
     """bulk_create for rows whose key is known or not needed back (the preview's rows, the
     invitations), without Django's per-statement SQL compilation, which costs more than the
     database's work at 100,000 rows: PostgreSQL takes them through COPY, SQLite through
@@ -69,7 +71,8 @@ def _insert(objs: list[models.Model]) -> None:
     ]
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
-    columns = ", ".join(q(f.column) for f in fields)
+    # A concrete field is one with a column (Django's own definition of `concrete`).
+    columns = ", ".join(q(cast(str, f.column)) for f in fields)
 
     def values(obj: models.Model) -> list[Any]:
         return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
@@ -90,6 +93,6 @@ def _insert(objs: list[models.Model]) -> None:
         )
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

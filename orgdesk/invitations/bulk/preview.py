@@ -176,7 +176,7 @@ def preview_bulk_invite(
                 errors.append(_account_exists_message())
             elif key in invited:
                 errors.append(_already_invited_message())
-            data_ = {
+            data_: dict[str, str | list[str]] = {
                 "email": email,
                 "given_name": raw.given_name,
                 "family_name": raw.family_name,

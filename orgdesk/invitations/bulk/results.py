@@ -2,7 +2,6 @@
 spreadsheet-safe cells for the CSV download."""
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -13,7 +12,7 @@ RESULT_COLUMNS = ("row", "email", "status", "error")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_safe(value: Any) -> str:
+def spreadsheet_safe(value: object) -> str:
     """A cell a spreadsheet shows as text: one starting like a formula gets a leading
     apostrophe (CSV injection)."""
     text = "" if value is None else str(value)

@@ -27,7 +27,7 @@ STALL (`actions.requeue_stalled_jobs`).
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -72,7 +72,7 @@ class LeaseLost(Exception):
 
 @dataclass
 class Run:
-    job_id: Any
+    job_id: uuid.UUID
     lease: str
     organization: Organization
     actor: Actor
@@ -97,7 +97,7 @@ class Renderer:
 
     def __init__(self, organization: Organization) -> None:
         self.organization = organization
-        self.cache: dict[tuple[Any, str, bool, dt.datetime], tuple[str, str]] = {}
+        self.cache: dict[tuple[uuid.UUID, str, bool, dt.datetime], tuple[str, str]] = {}
         self.link = invitation_link(self.LINK_MARK)  # one reverse() per job, not per email
 
     def render(self, invitation: Invitation, token: str) -> tuple[str, str]:
@@ -126,7 +126,7 @@ class Renderer:
         return subject, body
 
 
-def _claim(job_id: Any) -> str | None:
+def _claim(job_id: uuid.UUID | str) -> str | None:
     """Take the job for this run: its lease id, or None (finished, cancelled, or held by a
     live run)."""
     with transaction.atomic():
@@ -151,7 +151,7 @@ def _hold(run: Run) -> ImportJob:
     return job
 
 
-def process_job(job_id: Any, *, batch_size: int = BATCH_SIZE) -> dict[str, Any]:
+def process_job(job_id: uuid.UUID | str, *, batch_size: int = BATCH_SIZE) -> dict[str, Any]:
     """Run (or resume) a confirmed bulk invitation job to its end. Safe to call again at any
     time: rows done are skipped, a job held by a live run is left alone."""
     lease = _claim(job_id)
@@ -219,7 +219,7 @@ def _start(job: ImportJob, lease: str, batch_size: int) -> Run:
     )
 
 
-def _fail(job_id: Any, lease: str, message: str) -> None:
+def _fail(job_id: uuid.UUID | str, lease: str, message: str) -> None:
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job_id)
         if job.worker != lease:
@@ -424,7 +424,7 @@ def _event(run: Run, event_type: str, metadata: dict[str, Any]) -> Event:
 def _supersede(run: Run, lowered: list[str], now: dt.datetime) -> list[Invitation]:
     """Expired pending invitations of these addresses in the organization become revoked (one
     pending invitation per address and organization), as actions._supersede_outdated does."""
-    outdated = list(
+    outdated: list[Invitation] = list(
         Invitation.objects.select_for_update()
         .annotate(email_lower=Lower("email"))
         .filter(
@@ -514,15 +514,17 @@ def _send_unsent(run: Run) -> None:
             rotated = []
             now = timezone.now()
             for row in rows:
+                # The filter above goes through the notification: the column is never NULL.
+                notification_id = cast(int, row.notification_id)
                 invitation = row.invitation
                 if invitation is None or invitation.status != Invitation.Status.PENDING:
-                    gone[row.notification_id] = _("Not sent: the invitation was deleted first.")
+                    gone[notification_id] = _("Not sent: the invitation was deleted first.")
                     continue
                 token, invitation.token_hash = new_token()
                 invitation.updated = now
                 invitation.organization = run.organization
                 rotated.append(invitation)
-                outgoing.append((row.notification_id, invitation, token))
+                outgoing.append((notification_id, invitation, token))
             Invitation.objects.bulk_update(rotated, ["token_hash", "updated"])
         if gone:
             _mark(run, [], gone)
