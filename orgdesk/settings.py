@@ -170,6 +170,7 @@ INSTALLED_APPS = [
     "orgdesk.consents",
     "orgdesk.invitations",
     "orgdesk.branding",
+    "orgdesk.ui",
     "orgdesk.portal",
     "orgdesk.customer",
 ]

@@ -4,8 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-PAGE_SIZES = (10, 25, 50, 100)
-
 
 class AdminPreference(models.Model):
     class Theme(models.TextChoices):

@@ -7,7 +7,8 @@ from django.http import Http404, HttpRequest
 
 from orgdesk.access.scoping import authority
 from orgdesk.organizations.models import Organization
-from orgdesk.portal.models import PAGE_SIZES, AdminPreference
+from orgdesk.portal.models import AdminPreference
+from orgdesk.ui.lists import PAGE_SIZES
 
 MAX_FAVORITES = 20
 

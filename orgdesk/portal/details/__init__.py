@@ -16,25 +16,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import Promise
 
 from orgdesk.access.protection import FREE, Standing, standing
 from orgdesk.access.scoping import access_account, authority
 from orgdesk.core.listing import BadCursor, Ordering, Page, paginate
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required
+from orgdesk.ui.tabs import Tab
 
 TAB_PAGE_SIZE = 25
-
-
-@dataclass(frozen=True)
-class Tab:
-    slug: str
-    label: Promise | str
-    permission: str
-    template: str
-    # Builds the tab's context; may return a response instead (a redirect, say).
-    context: Callable[[HttpRequest, "Detail"], dict[str, Any] | HttpResponse]
 
 
 @dataclass
@@ -134,14 +124,13 @@ def detail_for(request: HttpRequest, org: str, pk: Any, permission: str) -> Deta
 def tabs() -> list[Tab]:
     from orgdesk.portal.details import registry
 
-    return registry.TABS
+    return registry.PAGE.tabs
 
 
 def tab_by_slug(slug: str) -> Tab:
-    for tab in tabs():
-        if tab.slug == slug:
-            return tab
-    raise Http404("No such tab.")
+    from orgdesk.portal.details import registry
+
+    return registry.PAGE.get(slug)
 
 
 @portal_login_required

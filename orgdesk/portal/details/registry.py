@@ -11,19 +11,22 @@ from orgdesk.portal.details import (
     sessions,
     verification,
 )
+from orgdesk.ui.tabs import TabSet
 
-MODULES = [
-    overview,
-    activity,
-    notifications,
-    groups,
-    roles,
-    authenticators,
-    sessions,
-    verification,
-    consents,
-]
-TABS = [module.TAB for module in MODULES]
+PAGE = TabSet(
+    [
+        overview,
+        activity,
+        notifications,
+        groups,
+        roles,
+        authenticators,
+        sessions,
+        verification,
+        consents,
+    ]
+)
+TABS = PAGE.tabs
 
 # Each tab module's actions, mounted under /portal/<org>/accounts/<id>/.
-urlpatterns = [pattern for module in MODULES for pattern in module.urlpatterns]
+urlpatterns = PAGE.urlpatterns
