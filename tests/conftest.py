@@ -1,12 +1,14 @@
 """Shared fixtures. The database comes from ORGDESK_DATABASE_URL (see Makefile: every test
 runs once on SQLite and once on PostgreSQL)."""
 
+from typing import Any
+
 import pytest
 from django.conf import settings as django_settings
-from django.test import override_settings
+from django.test import Client, override_settings
 
-# Fixtures of the Account details page tests (a module's own `world` takes precedence).
-from tests.detail_support import admin_client, stale_admin_client, world  # noqa: F401
+from orgdesk.testing.world import World, build_world
+from tests.detail_support import client_for
 
 # Fixtures of the sign-in, MFA and session tests, shared rather than copied into each module.
 from tests.portal_support import forget_throttle_counters, org  # noqa: F401
@@ -34,8 +36,32 @@ def argon2_hashing():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def world(db: Any) -> World:
+    """The one world of the suite (orgdesk/testing/world.py): Acme / EMEA / {France, Germany},
+    Acme / Americas and Globex / Europe; world.admin is Admin on EMEA, world.viewer holds
+    accounts.view there, world.cross manages Americas from Germany; customers inside (France),
+    outside (Americas) and foreign (Globex / Europe). world.admin_with(...) and
+    world.admin_without(permission) make the other admins a test needs."""
+    return build_world()
+
+
+@pytest.fixture
+def admin_client(world: World) -> Client:
+    """world.admin signed in just now (a step-up is not asked for)."""
+    return client_for(world.admin)
+
+
+@pytest.fixture
+def stale_admin_client(world: World) -> Client:
+    """world.admin signed in an hour ago: sensitive actions need a step-up first."""
+    return client_for(world.admin, auth_age_seconds=3600)
+
+
+@pytest.fixture
 def tree(db):  # type: ignore[no-untyped-def]
-    """Acme / EMEA / France, Acme / EMEA / Germany, Acme / Americas; and Globex (another tree)."""
+    """Organizations only, no accounts: Acme / EMEA / {France, Germany}, Acme / Americas; and
+    Globex / Europe (another tree). For tests of the tree itself and of what accounts they
+    make in it (the world's accounts and grants would be in the way)."""
     from tests.factories import make_tree
 
     return make_tree()

@@ -1,17 +1,15 @@
-"""Shared fixtures for the Account details page tests (tests/test_detail_*.py).
-
-`world` is orgdesk.testing.world's two trees; `admin_client` is signed in as the Admin of
-Acme / EMEA with a fresh sign-in (step-up satisfied). `tab_url` builds a tab's address.
+"""Helpers for the Account details page tests (tests/portal/details/): `tab_url` and
+`action_url` build addresses, `client_for` signs a client in, `identifiers` fills the Overview
+identifiers form. The `world`, `admin_client` and `stale_admin_client` fixtures they use are
+tests/conftest.py's.
 """
 
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
 from orgdesk.testing.auth import portal_login
-from orgdesk.testing.world import World, build_world
 from orgdesk.testing.world import role as builtin_role
 
 TAB_SLUGS = [
@@ -56,22 +54,6 @@ def client_for(account: Any, *, auth_age_seconds: float = 0) -> Client:
     client = Client()
     portal_login(client, account, auth_age_seconds=auth_age_seconds)
     return client
-
-
-@pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def admin_client(world: World) -> Client:
-    return client_for(world.admin)
-
-
-@pytest.fixture
-def stale_admin_client(world: World) -> Client:
-    """Signed in an hour ago: sensitive actions need a step-up first."""
-    return client_for(world.admin, auth_age_seconds=3600)
 
 
 def role(slug: str) -> Any:

@@ -28,18 +28,12 @@ from orgdesk.activity.models import Event
 from orgdesk.notifications.models import Notification, NotificationTemplate
 from orgdesk.security.models import CustomerSession
 from orgdesk.testing.actors import SYSTEM, as_admin
-from orgdesk.testing.world import build_world
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "plum tangerine cobalt 42"
 INVALID_TEXT = "This link is no longer valid. Ask your administrator for a new one."
 DONE = reverse("customer:password_done")
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 @pytest.fixture

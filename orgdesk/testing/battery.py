@@ -13,6 +13,8 @@ from orgdesk.access.actions import grant_role, revoke_role
 from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.accounts import actions as account_actions
+from orgdesk.accounts.models import Account
+from orgdesk.organizations.models import Organization
 from orgdesk.security import actions as security_actions
 from orgdesk.security.models import Authenticator
 from orgdesk.testing.world import World
@@ -23,14 +25,14 @@ class ActionCase:
     name: str
     permission: str
     # (world, actor, customer) -> performs the action on something belonging to `customer`
-    run: Callable[[World, Any, Any], Any]
+    run: Callable[[World, Actor, Account], object]
 
 
 @dataclass(frozen=True)
 class ViewCase:
     name: str
     # (world, customer) -> URL of a page about something belonging to `customer`
-    url: Callable[[World, Any], str]
+    url: Callable[[World, Account], str]
     method: str = "get"
     data: dict[str, Any] = field(default_factory=dict)
     # None when every admin who can see the object may open the page.
@@ -40,22 +42,34 @@ class ViewCase:
     forbidden_bug: str = ""
 
 
-def _grant(world: World, actor: Actor, customer: Any) -> Any:
+def _home(customer: Account) -> Organization:
+    """A customer's organization (only brand admins have none)."""
+    assert customer.organization is not None, "a customer belongs to an organization"
+    return customer.organization
+
+
+def _grant(world: World, actor: Actor, customer: Account) -> tuple[RoleAssignment, bool]:
     return grant_role(
         actor=actor,
         account=customer,
-        organization=customer.organization,
+        organization=_home(customer),
         role=OrgRole.objects.get(slug="account-recovery-assistant"),
     )
 
 
-def _revoke(world: World, actor: Actor, customer: Any) -> Any:
+def _revoke(world: World, actor: Actor, customer: Account) -> None:
     assignment, _ = RoleAssignment.objects.get_or_create(
         account=customer,
         organization=customer.organization,
         role=OrgRole.objects.get(slug="account-recovery-assistant"),
     )
     return revoke_role(actor=actor, assignment=assignment)
+
+
+def _remove_authenticator(world: World, actor: Actor, customer: Account) -> None:
+    authenticator = Authenticator.objects.filter(account=customer).first()
+    assert authenticator is not None, "build_world() gives every customer an authenticator"
+    security_actions.remove_authenticator(actor=actor, authenticator=authenticator)
 
 
 ACTION_CASES = [
@@ -91,9 +105,7 @@ ACTION_CASES = [
     ActionCase(
         "remove authenticator",
         "authenticators.manage",
-        lambda w, a, c: security_actions.remove_authenticator(
-            actor=a, authenticator=Authenticator.objects.filter(account=c).first()
-        ),
+        _remove_authenticator,
     ),
     ActionCase("grant role", "roles.assign", _grant),
     ActionCase("revoke role", "roles.assign", _revoke),
@@ -103,22 +115,22 @@ ACTION_CASES = [
 # visible) instead of 403 (visible, not allowed) to an admin who may view the account.
 
 
-def _row(action: str) -> Callable[[World, Any], str]:
+def _row(action: str) -> Callable[[World, Account], str]:
     # The admin's own organization in the URL, the customer's id: the object check answers.
     return lambda w, c: f"/portal/{w.emea.key}/accounts/{c.pk}/{action}"
 
 
 VIEW_CASES = [
-    ViewCase("organization page", lambda w, c: f"/portal/{c.organization.key}/"),
-    ViewCase("accounts list", lambda w, c: f"/portal/{c.organization.key}/accounts"),
+    ViewCase("organization page", lambda w, c: f"/portal/{_home(c).key}/"),
+    ViewCase("accounts list", lambda w, c: f"/portal/{_home(c).key}/accounts"),
     ViewCase(
         "create account",
-        lambda w, c: f"/portal/{c.organization.key}/accounts/new",
+        lambda w, c: f"/portal/{_home(c).key}/accounts/new",
         permission="accounts.create",
     ),
     ViewCase(
         "create account (posted)",
-        lambda w, c: f"/portal/{c.organization.key}/accounts/new",
+        lambda w, c: f"/portal/{_home(c).key}/accounts/new",
         method="post",
         data={
             "given_name": "Battery",
@@ -136,7 +148,7 @@ VIEW_CASES = [
     ),
     ViewCase(
         "edit account at its own organization",
-        lambda w, c: f"/portal/{c.organization.key}/accounts/{c.pk}/edit",
+        lambda w, c: f"/portal/{_home(c).key}/accounts/{c.pk}/edit",
         permission="accounts.edit",
     ),
     ViewCase(

@@ -1,13 +1,17 @@
 """A small identity store for permission tests: two trees, admins with different roles."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from orgdesk.access.actions import grant_role
 from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole
+from orgdesk.access.permissions import ALL
 from orgdesk.accounts.actions import create_account
+from orgdesk.accounts.models import Account
 from orgdesk.organizations.actions import create_organization
+from orgdesk.organizations.models import Organization
 from orgdesk.security.models import Authenticator, CustomerSession
 
 # Builds the world, as the seeder and scripts do.
@@ -16,25 +20,43 @@ SYSTEM = Actor.system(label="test world")
 
 @dataclass
 class World:
-    acme: Any
-    emea: Any
-    france: Any
-    germany: Any
-    americas: Any
-    globex: Any
-    globex_eu: Any
-    admin: Any  # Admin on Acme / EMEA, account lives in France
-    viewer: Any  # a role with accounts.view only, on Acme / EMEA
-    cross: Any  # Organization manager on Acme / Americas, account lives in Germany
-    inside: Any  # customer in Acme / EMEA / France
-    outside: Any  # customer in Acme / Americas (same tree, not under EMEA)
-    foreign: Any  # customer in Globex / Europe (another tree)
+    acme: Organization
+    emea: Organization
+    france: Organization
+    germany: Organization
+    americas: Organization
+    globex: Organization
+    globex_eu: Organization
+    admin: Account  # Admin on Acme / EMEA, account lives in France
+    viewer: Account  # a role with accounts.view only, on Acme / EMEA
+    cross: Account  # Organization manager on Acme / Americas, account lives in Germany
+    inside: Account  # customer in Acme / EMEA / France
+    outside: Account  # customer in Acme / Americas (same tree, not under EMEA)
+    foreign: Account  # customer in Globex / Europe (another tree)
 
-    def customer_in(self, where: str) -> Any:
+    def customer_in(self, where: str) -> Account:
         return {"inside": self.inside, "outside": self.outside, "foreign": self.foreign}[where]
 
+    def admin_with(
+        self, email: str, permissions: Iterable[str], *, on: Organization | None = None
+    ) -> Account:
+        """A new account of France holding a custom role with exactly `permissions` on `on`
+        (Acme / EMEA unless told): the admin a test needs and the world does not hold."""
+        account = _account(self.france, email)
+        custom, _ = OrgRole.objects.get_or_create(
+            slug=email.split("@")[0], defaults={"name": email, "permissions": sorted(permissions)}
+        )
+        grant_role(actor=SYSTEM, account=account, organization=on or self.emea, role=custom)
+        return account
 
-def _account(org: Any, email: str, **extra: Any) -> Any:
+    def admin_without(self, permission: str) -> Account:
+        """A new admin holding every permission of the catalogue on Acme / EMEA but
+        `permission`: what it is refused is refused for want of that permission alone."""
+        slug = "all-but-" + permission.replace(".", "-").replace("_", "-")
+        return self.admin_with(f"{slug}@acme.test", ALL - {permission})
+
+
+def _account(org: Organization, email: str, **extra: Any) -> Account:
     return create_account(
         actor=SYSTEM,
         organization=org,

@@ -9,14 +9,8 @@ from orgdesk.access.permissions import BUILTIN_ROLES
 from orgdesk.testing.actors import fresh
 from orgdesk.testing.auth import portal_login
 from orgdesk.testing.battery import ACTION_CASES, VIEW_CASES
-from orgdesk.testing.world import build_world
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 @pytest.mark.parametrize("case", ACTION_CASES, ids=lambda c: c.name)

@@ -32,7 +32,6 @@ from orgdesk.portal.models import AdminPreference
 from orgdesk.security.models import Authenticator, CustomerSession
 from orgdesk.testing.actors import SYSTEM
 from orgdesk.testing.auth import portal_login
-from orgdesk.testing.world import build_world
 from tests.factories import make_account, make_org
 
 pytestmark = pytest.mark.django_db
@@ -210,11 +209,6 @@ def at(*args: int) -> dt.datetime:
 
 
 # ---- data ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 @pytest.fixture
@@ -612,7 +606,7 @@ def test_id_group_and_role_filters(people, world, admin_client):
     assert shown(get(role=str(OrgRole.objects.get(slug="admin").pk))) == ids(people.admin)
     # cross holds Organization manager on Americas and lives in EMEA / Germany: the Admin of
     # EMEA may not see that grant, so the role filter does not find cross by it
-    # (tests/test_role_filter_scope.py)
+    # (tests/accounts/test_role_filter_scope.py)
     manager = OrgRole.objects.get(slug="organization-manager")
     assert shown(get(role=str(manager.pk))) == set()
     # the group choices are the groups of this subtree only

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-CSS = Path(__file__).parent.parent / "orgdesk/portal/static/portal/portal.css"
+from orgdesk import portal
+
+CSS = Path(portal.__file__).parent / "static/portal/portal.css"
 
 # (foreground, background, minimum ratio): every pairing the components draw.
 TEXT = 4.5

@@ -454,7 +454,7 @@ def test_rows_are_checked_again_when_the_job_runs(
     settings: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    settings.EMAIL_BACKEND = "tests.test_bulk_invite.BouncingBackend"
+    settings.EMAIL_BACKEND = "tests.invitations.test_bulk_invite.BouncingBackend"
     old, _token = actions.issue_invitation(
         actor=SYSTEM,
         organization=world.emea,

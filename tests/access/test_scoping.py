@@ -21,7 +21,6 @@ from orgdesk.accounts.models import Account
 from orgdesk.organizations.models import Organization
 from orgdesk.security.models import Authenticator
 from orgdesk.testing.actors import as_admin
-from orgdesk.testing.world import build_world
 from tests.factories import make_account, make_org
 
 pytestmark = pytest.mark.django_db
@@ -111,11 +110,6 @@ def test_restrict_matches_brute_force(db, scenario):
             )
             assert got_orgs == orgs_expected, action
         transaction.set_rollback(True)
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 def test_brand_admin_sees_everything(world):

@@ -20,7 +20,7 @@ from orgdesk.core.listing import Ordering, paginate
 from orgdesk.organizations.models import Organization
 from orgdesk.testing.actors import as_admin
 from tests.factories import make_account
-from tests.test_accounts_tab import DASH, accounts_url, pager_link, problems, results, rows
+from tests.portal.test_accounts_tab import DASH, accounts_url, pager_link, problems, results, rows
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """The Account details page as a whole: every tab renders, deep links, htmx partials, tabs
 hidden without their permission, and 404 for accounts of other organizations. Each tab's own
-content and actions are tested in tests/test_detail_<tab>.py."""
+content and actions are tested in tests/portal/details/test_detail_<tab>.py."""
 
 import pytest
 from django.urls import reverse

@@ -16,14 +16,9 @@ from orgdesk.security.actions import clear_sessions, remove_authenticator
 from orgdesk.security.models import Authenticator, CustomerSession
 from orgdesk.security.stepup import StepUpRequired
 from orgdesk.testing.actors import SYSTEM, as_admin, fresh
-from orgdesk.testing.world import build_world, role
+from orgdesk.testing.world import role
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 @pytest.fixture
