@@ -30,7 +30,7 @@ from orgdesk.invitations.models import ImportRow, Invitation
 from orgdesk.testing.actors import SYSTEM, as_admin
 from orgdesk.testing.world import World
 from tests.detail_support import action_url
-from tests.test_invitations import make_invitation
+from tests.invitations.test_invitations import make_invitation
 
 pytestmark = pytest.mark.django_db
 

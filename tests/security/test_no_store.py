@@ -23,7 +23,7 @@ from orgdesk.security.middleware import NO_STORE_PREFIXES
 from orgdesk.testing.actors import SYSTEM, as_admin
 from orgdesk.testing.world import World
 from tests.detail_support import TAB_SLUGS, action_url, tab_url
-from tests.test_invitations import make_invitation, register
+from tests.invitations.test_invitations import make_invitation, register
 
 pytestmark = pytest.mark.django_db
 

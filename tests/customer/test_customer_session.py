@@ -20,8 +20,8 @@ from orgdesk.invitations.models import Invitation
 from orgdesk.security.actions import clear_sessions
 from orgdesk.security.models import Authenticator, CustomerSession
 from orgdesk.testing.actors import fresh
+from tests.invitations.test_invitations import make_invitation, register
 from tests.soft_webauthn import SoftWebAuthn, b64url_decode
-from tests.test_invitations import make_invitation, register
 
 pytestmark = pytest.mark.django_db
 

@@ -360,7 +360,7 @@ def test_detail_page(inviter: Client, world: Any, listing: SimpleNamespace) -> N
 
 
 def test_bulk_invite_page(inviter: Client, world: Any) -> None:
-    # The upload page (bulk invite itself is tested in tests/test_bulk_invite.py).
+    # The upload page (bulk invite itself is tested in tests/invitations/test_bulk_invite.py).
     response = inviter.get(reverse("portal:bulk_invite", args=[world.emea.key]))
     assert response.status_code == 200
     assert 'enctype="multipart/form-data"' in response.content.decode()
