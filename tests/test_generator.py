@@ -27,6 +27,7 @@ from orgdesk.activity.models import Event
 from orgdesk.consents.models import ConsentPolicy, ConsentRecord
 from orgdesk.core.fields import decrypt_text
 from orgdesk.generator import GenerateError, Plan, generate
+from orgdesk.generator.writer import Table, Writer
 from orgdesk.invitations.models import Invitation
 from orgdesk.notifications.models import Notification, NotificationTemplate
 from orgdesk.organizations.models import Application, Organization
@@ -148,6 +149,81 @@ def test_same_seed_gives_identical_data_and_another_seed_does_not() -> None:
 
     differing = [t for t in first if first[t] != other[t]]
     assert Account._meta.db_table in differing and Organization._meta.db_table in differing
+
+
+# ---- rows and their columns ------------------------------------------------------------------
+def _suits(field: models.Field, value: Any) -> bool:
+    """Whether `value` may go into `field` as the writer passes it on: of the field's type,
+    within its length, one of its choices."""
+    if value is None:
+        return field.null
+    kind = field.get_internal_type()
+    if kind == "ForeignKey":
+        kind = field.target_field.get_internal_type()  # type: ignore[attr-defined]
+    if kind == "UUIDField":
+        return isinstance(value, uuid.UUID)
+    if kind == "DateTimeField":
+        return isinstance(value, dt.datetime) and value.tzinfo is not None
+    if kind == "DateField":
+        return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    if kind == "BooleanField":
+        return isinstance(value, bool)
+    if kind.endswith("IntegerField") or kind.endswith("AutoField"):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "JSONField":
+        return isinstance(value, dict | list)
+    if kind == "GenericIPAddressField":
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return False
+        return True
+    if not isinstance(value, str):
+        return False
+    if field.max_length is not None and len(value) > field.max_length:
+        return False
+    return not field.choices or value in {choice for choice, _label in field.flatchoices}
+
+
+@pytest.mark.django_db
+def test_every_row_suits_the_columns_of_its_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builders return plain tuples in the order of their *_COLUMNS; a value in the wrong
+    place would mostly be of the wrong type, too long or no valid choice. The columns a
+    builder leaves out must be ones the database may leave empty."""
+    written: dict[str, tuple[Table, list[tuple[Any, ...]]]] = {}
+    write = Writer._write
+
+    def recording_write(self: Writer, cursor: Any, table: Table, rows: Any) -> None:
+        rows = list(rows)
+        written.setdefault(table.name, (table, []))[1].extend(rows)
+        write(self, cursor, table, rows)
+
+    monkeypatch.setattr(Writer, "_write", recording_write)
+    generate(_plan(5), threaded=False)
+
+    through = VerificationPolicy.organizations.through._meta.db_table  # written by the ORM
+    assert set(written) == {m._meta.db_table for m in GENERATED_MODELS} - {through}
+    unsuitable = set()
+    for name, (table, rows) in written.items():
+        by_column = {f.column: f for f in table.model._meta.concrete_fields}
+        fields = [by_column[column] for column in table.columns]
+        assert rows
+        for row in rows:
+            assert len(row) == len(fields), f"{name}: {len(row)} values for {len(fields)} columns"
+            unsuitable |= {
+                f"{name}.{f.column}: {value!r}"
+                for f, value in zip(fields, row, strict=True)
+                if not _suits(f, value)
+            }
+        left_out = [
+            f.name
+            for f in table.model._meta.concrete_fields
+            if f.column not in table.columns
+            and not f.get_internal_type().endswith("AutoField")
+            and not f.null
+        ]
+        assert not left_out, f"{name}: no value for the NOT NULL columns {left_out}"
+    assert not unsuitable, sorted(unsuitable)[:20]
 
 
 # ---- realism and invariants ------------------------------------------------------------------

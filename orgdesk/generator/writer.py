@@ -10,13 +10,15 @@ import json
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models, transaction
 
 
-def _sqlite_converter(field: models.Field) -> Callable[[Any], Any]:
+def _sqlite_converter(field: models.Field) -> Callable[[Any], Any] | None:
+    """How Django would store a value of `field` on SQLite; None for as it is (bools too:
+    sqlite3 binds them as 0 and 1)."""
     kind = field.get_internal_type()
     if kind == "ForeignKey":
         kind = field.target_field.get_internal_type()  # type: ignore[attr-defined]
@@ -32,13 +34,11 @@ def _sqlite_converter(field: models.Field) -> Callable[[Any], Any]:
         return convert_dt
     if kind == "DateField":
         return lambda v: v.isoformat() if isinstance(v, dt.date) else v
-    if kind == "BooleanField":
-        return lambda v: int(v) if v is not None else None
-    return lambda v: v
+    return None
 
 
 class Table:
-    def __init__(self, model: type[models.Model], columns: list[str]) -> None:
+    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
         self.model = model
         self.name = model._meta.db_table
         fields = {f.attname: f for f in model._meta.concrete_fields}
@@ -46,7 +46,12 @@ class Table:
         if unknown:
             raise ValueError(f"{self.name}: unknown columns {unknown}")
         self.columns = [fields[c].column for c in columns]
-        self.converters = [_sqlite_converter(fields[c]) for c in columns]
+        # Only the columns that need it: a call per value was a good part of a run's time.
+        self.conversions = [
+            (i, convert)
+            for i, c in enumerate(columns)
+            if (convert := _sqlite_converter(fields[c])) is not None
+        ]
         self.json_positions = [
             i for i, c in enumerate(columns) if isinstance(fields[c], models.JSONField)
         ]
@@ -55,6 +60,9 @@ class Table:
 
     def add(self, row: tuple[Any, ...]) -> None:
         self.rows.append(row)
+
+    def extend(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        self.rows.extend(rows)
 
 
 class Writer:
@@ -75,7 +83,7 @@ class Writer:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
-    def table(self, model: type[models.Model], columns: list[str]) -> Table:
+    def table(self, model: type[models.Model], columns: Sequence[str]) -> Table:
         table = Table(model, columns)
         self.tables.append(table)
         return table
@@ -163,10 +171,12 @@ class Writer:
         else:
             cols = ", ".join(f'"{c}"' for c in table.columns)
             marks = ", ".join("?" for _ in table.columns)
-            converters = table.converters
+            conversions = table.conversions
             converted = []
             for row in rows:
-                values = [conv(v) for conv, v in zip(converters, row, strict=True)]
+                values = list(row)
+                for i, convert in conversions:
+                    values[i] = convert(values[i])
                 for i in json_positions:
                     values[i] = json.dumps(values[i])
                 converted.append(values)
