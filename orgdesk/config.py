@@ -372,7 +372,7 @@ _DATABASE_EXPECTED = (
 )
 
 
-def parse_database_url(url: str) -> dict[str, Any]:
+def parse_database_url(url: str) -> dj_database_url.DBConfig:
     """Turn ORGDESK_DATABASE_URL into a Django DATABASES entry (SQLite or PostgreSQL)."""
     name = "ORGDESK_DATABASE_URL"
     if "://" not in url:

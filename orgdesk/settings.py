@@ -10,6 +10,7 @@ Configuration section lists them all.
 """
 
 from pathlib import Path
+from typing import Any
 
 from orgdesk.config import (
     ConfigError,
@@ -235,7 +236,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 if REDIS_URL:
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,

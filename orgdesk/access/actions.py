@@ -17,7 +17,7 @@ from orgdesk.access.protection import (
     require_manage,
     require_not_last_admin,
 )
-from orgdesk.access.scoping import authority, forget_authority, require
+from orgdesk.access.scoping import authority, require
 from orgdesk.activity.recorder import record
 from orgdesk.organizations.models import Organization
 from orgdesk.security.stepup import require_recent_auth
@@ -85,7 +85,6 @@ def grant_role(
             actor=actor,
             metadata=_meta(role, organization, reason),
         )
-        forget_authority(account)
     return assignment, created
 
 
@@ -121,7 +120,6 @@ def revoke_role(*, actor: Actor, assignment: RoleAssignment, reason: str = "") -
         actor=actor,
         metadata=_meta(role, organization, reason),
     )
-    forget_authority(account)
 
 
 @transaction.atomic

@@ -106,6 +106,8 @@ class Authority:
 
 def authority(actor: Actor) -> Authority:
     """The actor's Authority, loaded once and cached on the actor."""
+    if not isinstance(actor, Actor):  # e.g. an Account: refused here, before its cache is read
+        raise TypeError(f"an Actor is needed, not {type(actor).__name__}")
     cached = actor.authority_cache
     if cached is None:
         cached = actor.authority_cache = Authority(actor)
@@ -186,7 +188,10 @@ def access(actor: Actor, action: str, queryset: models.QuerySet[M] | type[M], pk
 def access_account(actor: Actor, pk: object, action: str = "accounts.view") -> "Account":
     from orgdesk.accounts.models import Account
 
-    return access(actor, action, Account.objects.select_related("organization"), pk)
+    # Accounts of organizations only: a brand admin's own account (no organization) is not
+    # tenant data, and no organization screen may open it.
+    accounts = Account.objects.select_related("organization").filter(organization__isnull=False)
+    return access(actor, action, accounts, pk)
 
 
 def access_organization(actor: Actor, pk: object, action: str = "accounts.view") -> Organization:

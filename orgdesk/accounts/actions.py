@@ -81,6 +81,13 @@ def create_account(
     return account
 
 
+def _home(account: Account) -> Organization:
+    """The organization of an account these actions manage: a customer's, an organization
+    admin's (a brand admin has none; `require` could not be asked about it)."""
+    assert account.organization is not None, "a customer account belongs to an organization"
+    return account.organization
+
+
 def _not_self(actor: Actor, account: Account, message: str) -> None:
     if actor.is_account(account):
         raise PermissionDenied(message)
@@ -89,7 +96,7 @@ def _not_self(actor: Actor, account: Account, message: str) -> None:
 @transaction.atomic
 def set_password(*, actor: Actor, account: Account, password: str, reason: str = "") -> Account:
     """An admin sets a customer's password (sensitive: permission, step-up, not oneself)."""
-    require(actor, "accounts.set_password", account.organization)
+    require(actor, "accounts.set_password", _home(account))
     _not_self(actor, account, _("You cannot set the password of your own account."))
     require_sign_in_change(actor, account, reason)
     require_recent_auth(actor)
@@ -120,7 +127,7 @@ def set_password_by_operator(
 
 @transaction.atomic
 def disable_account(*, actor: Actor, account: Account, reason: str = "") -> Account:
-    require(actor, "accounts.disable", account.organization)
+    require(actor, "accounts.disable", _home(account))
     _not_self(actor, account, _("You cannot disable your own account."))
     require_manage(actor, account)
     require_recent_auth(actor)
@@ -143,7 +150,7 @@ def disable_account(*, actor: Actor, account: Account, reason: str = "") -> Acco
 
 @transaction.atomic
 def enable_account(*, actor: Actor, account: Account, reason: str = "") -> Account:
-    require(actor, "accounts.disable", account.organization)
+    require(actor, "accounts.disable", _home(account))
     _not_self(actor, account, _("You cannot enable your own account."))
     require_manage(actor, account)
     account = Account.objects.select_for_update().get(pk=account.pk)
@@ -193,7 +200,7 @@ def update_account(
     access/protection.py (an administrator's needs a reason and a recent sign-in), the new
     email or phone stays unverified until the customer proves it, and the old address is told
     (accounts/identifiers.py). Only the system marks an address verified here."""
-    require(actor, "accounts.edit", account.organization)
+    require(actor, "accounts.edit", _home(account))
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValueError(f"fields that cannot be edited here: {sorted(unknown)}")
@@ -259,7 +266,7 @@ def add_to_group(*, actor: Actor, account: Account, group: Any) -> Any:
     when the account cannot join or already belongs to the group."""
     from orgdesk.accounts.models import GroupMembership
 
-    require(actor, "groups.manage", account.organization)
+    require(actor, "groups.manage", _home(account))
     require(actor, "groups.manage", group.organization)
     require_manage(actor, account)
     if not may_join(account.organization, group):
@@ -289,7 +296,7 @@ def remove_from_group(*, actor: Actor, account: Account, group: Any) -> None:
     """End `account`'s membership of `group`. Raises ValidationError if it is not a member."""
     from orgdesk.accounts.models import GroupMembership
 
-    require(actor, "groups.manage", account.organization)
+    require(actor, "groups.manage", _home(account))
     require(actor, "groups.manage", group.organization)
     require_manage(actor, account)
     deleted, _rows = GroupMembership.objects.filter(account=account, group=group).delete()
@@ -310,7 +317,7 @@ def set_picture(*, actor: Actor, account: Account, picture: Any, if_updated: Any
     profile picture. The file is written first; the one it replaces is deleted after commit."""
     from django.core.files.base import ContentFile
 
-    require(actor, "accounts.edit", account.organization)
+    require(actor, "accounts.edit", _home(account))
     require_manage(actor, account)
     account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
     _check_version(account, if_updated)
@@ -334,7 +341,7 @@ def set_picture(*, actor: Actor, account: Account, picture: Any, if_updated: Any
 @transaction.atomic
 def clear_picture(*, actor: Actor, account: Account, if_updated: Any = None) -> Account:
     """Remove the account's profile picture (the file goes after commit)."""
-    require(actor, "accounts.edit", account.organization)
+    require(actor, "accounts.edit", _home(account))
     require_manage(actor, account)
     account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
     _check_version(account, if_updated)
@@ -346,6 +353,32 @@ def clear_picture(*, actor: Actor, account: Account, if_updated: Any = None) -> 
     account.save(update_fields=["picture", "updated"])
     record("account.picture_removed", account=account, actor=actor)
     transaction.on_commit(lambda: storage.delete(old))
+    return account
+
+
+@transaction.atomic
+def update_profile(
+    *,
+    actor: Actor,
+    account: Account,
+    changes: dict[str, Any],
+    picture: Any = None,
+    remove_picture: bool = False,
+    if_updated: Any = None,
+    reason: str = "",
+) -> Account:
+    """One save of the details page: field changes and a new (or removed) picture together,
+    all or nothing. The first write checks the version and locks the row for the others."""
+    check = if_updated
+    if changes:
+        account = update_account(
+            actor=actor, account=account, changes=changes, if_updated=check, reason=reason
+        )
+        check = None
+    if remove_picture:
+        account = clear_picture(actor=actor, account=account, if_updated=check)
+    elif picture is not None:
+        account = set_picture(actor=actor, account=account, picture=picture, if_updated=check)
     return account
 
 
@@ -363,7 +396,7 @@ def send_password_reset(
     Raises PermissionDenied, ValidationError (no email, disabled account)."""
     from orgdesk.accounts.passwords import PasswordLinkError, latest_link_id, send_password_link
 
-    require(actor, "accounts.reset_password", account.organization)
+    require(actor, "accounts.reset_password", _home(account))
     if require_sign_in_change(actor, account, reason).needs_reason:
         require_recent_auth(actor)
     account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)

@@ -231,7 +231,9 @@ class AccountFilter(ListFilterSet):
         # they match nothing (fail closed). A group named must be one the actor may see, in
         # the organization listed or below it.
         super().__init__(*args, **kwargs)
-        self.filters["group"].queryset = (
+        group = self.filters["group"]
+        assert isinstance(group, django_filters.ModelChoiceFilter)
+        group.queryset = (
             restrict(self.actor, "groups.view", Group, within=self.organization)
             if self.actor is not None
             else Group.objects.all()  # accepted, and then matching nothing

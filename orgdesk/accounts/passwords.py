@@ -91,7 +91,7 @@ class PasswordLinkTokenGenerator(PasswordResetTokenGenerator):
         )
         return minutes * 60 if minutes else settings.PASSWORD_RESET_TIMEOUT
 
-    def check_token(self, user: Any, token: str | None) -> bool:  # type: ignore[override]
+    def check_token(self, user: Any, token: str | None) -> bool:
         if not (user and token) or len(token) > 64:
             return False
         try:

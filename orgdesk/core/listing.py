@@ -148,6 +148,7 @@ def _keyset_sql(
     """The keyset condition of `_after`/`_before`, on the columns `k_sort` and `k_id` of a
     keys query (see paginate's `keys`)."""
     field = model._meta.get_field(ordering.field)
+    assert isinstance(field, models.Field), "a list is ordered by a column, not a relation"
     pk_field = model._meta.pk
     key = pk_field.get_db_prep_value(pk_field.to_python(pk), connection)
     if value is None:

@@ -105,7 +105,7 @@ class Generator:
             policies = draws.rng.sample(self.ref.verification_policies, 2)
             self.ref.tree_policies[root.id] = policies
             for policy in policies:
-                policy.organizations.add(root.id)
+                policy.organizations.add(root.id)  # type: ignore[arg-type]  # a pk is accepted; the stubs say int
         w.tables.clear()
 
     def write_accounts(self, orgs: list[Org]) -> dict[str, int]:

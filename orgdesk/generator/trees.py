@@ -20,13 +20,17 @@ class Org:
     name: str
     slug: str
     parent: "Org | None"
-    root: "Org | None"
+    top: "Org | None"  # the tree's root; None for the root itself (see `root`)
     depth: int
     path: str = ""
     route: str = ""
     ancestors: list["Org"] = field(default_factory=list)
     group_ids: list[uuid.UUID] = field(default_factory=list)
     tree_index: int = 0
+
+    @property
+    def root(self) -> "Org":
+        return self.top or self
 
 
 def build_trees(plan: Plan, draws: Draws, taken_root_slugs: set[str]) -> list[Org]:
@@ -56,7 +60,6 @@ def build_trees(plan: Plan, draws: Draws, taken_root_slugs: set[str]) -> list[Or
             0,
             tree_index=t,
         )
-        root.root = root
         tree = [root]
         # A chain to the full depth first, then attach the rest at random levels.
         parent = root

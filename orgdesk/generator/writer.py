@@ -161,10 +161,10 @@ class Writer:
             with cursor.cursor.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
                 if json_positions:
                     for row in rows:
-                        row = list(row)
+                        values = list(row)
                         for i in json_positions:
-                            row[i] = json.dumps(row[i])
-                        copy.write_row(row)
+                            values[i] = json.dumps(values[i])
+                        copy.write_row(values)
                 else:
                     for row in rows:
                         copy.write_row(row)

@@ -1,12 +1,13 @@
 """The Accounts tab: list (filter, search, scope, keyset pages), create, and the row actions."""
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,13 +27,22 @@ from orgdesk.portal.listview import list_page
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required, step_up_required
 from orgdesk.security import actions as security_actions
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.stepup import StepUpRequired
 
 MAX_GROUP_CHOICES = 50
 
+if TYPE_CHECKING:
+    # For the type checker only (no model is declared at run time): a row of the list, the
+    # account with what _label_rows and _row_permissions set on it for the template.
+    class AccountRow(Account):
+        actions_label: str
+        clear_sessions_confirm: str
+        row_perms: frozenset[str]
+
 
 @portal_login_required
-def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
+def accounts_list(request: AdminRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
 
     def rows(result: ListResult) -> None:
@@ -42,9 +52,10 @@ def accounts_list(request: HttpRequest, org: str) -> HttpResponse:
         )
 
     def extra(result: ListResult, here: str) -> dict[str, Any]:
-        context: dict[str, Any] = {
-            "group_choices": _group_choices(request.actor, organization, result),
-        }
+        # Read when the filter panel is rendered (the whole page), not for an htmx fragment:
+        # templates call a callable, and the cache keeps it to one query.
+        choices = functools.cache(lambda: _group_choices(request.actor, organization, result))
+        context: dict[str, Any] = {"group_choices": choices}
         wanted = result.wanted
         if wanted is not None and wanted.kind == "prefix" and len(wanted.text) >= MIN_SUBSTRING:
             # A search matches beginnings; offer the same text anywhere in names (*text*).
@@ -80,7 +91,7 @@ def _group_choices(
     ]
 
 
-def _label_rows(rows: list[Account]) -> None:
+def _label_rows(rows: "list[AccountRow]") -> None:
     """Each row's menu label and confirmation, translated once per page: two blocktranslate
     tags on each of up to 100 rows were a visible part of the fragment's time."""
     actions_for = _("Actions for %(name)s")
@@ -96,7 +107,7 @@ def _label_rows(rows: list[Account]) -> None:
 ROW_ACTIONS = frozenset({"accounts.edit", "accounts.set_password", "sessions.clear"})
 
 
-def _row_permissions(actor: Actor, rows: list[Account], perms: frozenset[str]) -> None:
+def _row_permissions(actor: Actor, rows: "list[AccountRow]", perms: frozenset[str]) -> None:
     """What each row's menu offers: the permissions held here, less what the account's own
     standing forbids (access/protection.py: one query for the page)."""
     if not perms & ROW_ACTIONS:
@@ -142,7 +153,8 @@ class CreateAccountForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         choice = data.get("password_choice")
         if choice == self.PASSWORD_SET and not data.get("password"):
             self.add_error("password", _("Enter the initial password."))
@@ -152,7 +164,7 @@ class CreateAccountForm(forms.Form):
 
 
 @portal_login_required
-def account_create(request: HttpRequest, org: str) -> HttpResponse:
+def account_create(request: AdminRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
     require(request.actor, "accounts.create", organization)
     form = CreateAccountForm(request.POST or None)
@@ -165,6 +177,7 @@ def account_create(request: HttpRequest, org: str) -> HttpResponse:
             if choice == form.PASSWORD_SET:
                 from django.contrib.auth.password_validation import validate_password
 
+                assert password is not None, "clean() requires a password for this choice"
                 # checked against the new account's own names and identifiers too
                 validate_password(password, user=Account(**data))
             account = account_actions.create_account(
@@ -195,7 +208,7 @@ def account_create(request: HttpRequest, org: str) -> HttpResponse:
     )
 
 
-def _attach_errors(form: forms.Form, exc: ValidationError) -> None:
+def _attach_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -203,7 +216,7 @@ def _attach_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error("password" if "password" in str(exc.messages) else None, exc.messages)
 
 
-def _send_set_password_link(request: HttpRequest, account: Account) -> None:
+def _send_set_password_link(request: AdminRequest, account: Account) -> None:
     from orgdesk.accounts.passwords import PasswordLinkError, send_password_link
 
     try:
@@ -242,9 +255,10 @@ class EditAccountForm(forms.ModelForm):
 
 
 @portal_login_required
-def account_edit(request: HttpRequest, org: str, pk: str) -> HttpResponse:
+def account_edit(request: AdminRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
     account = access_account(request.actor, pk, "accounts.view")
+    assert account.organization is not None, "a customer account belongs to an organization"
     require(request.actor, "accounts.edit", account.organization)
     found = standing(request.actor, account)
     if found.read_only:
@@ -303,9 +317,10 @@ class SetPasswordForm(forms.Form):
 
 @portal_login_required
 @step_up_required(return_to="portal:home")
-def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
+def account_password(request: AdminRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
     account = access_account(request.actor, pk, "accounts.view")
+    assert account.organization is not None, "a customer account belongs to an organization"
     require(request.actor, "accounts.set_password", account.organization)
     found = standing(request.actor, account)
     if found.read_only or found.sign_in_locked:
@@ -345,9 +360,10 @@ def account_password(request: HttpRequest, org: str, pk: str) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def account_clear_sessions(request: HttpRequest, org: str, pk: str) -> HttpResponse:
+def account_clear_sessions(request: AdminRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
     account = access_account(request.actor, pk, "accounts.view")
+    assert account.organization is not None, "a customer account belongs to an organization"
     require(request.actor, "sessions.clear", account.organization)
     listing = reverse("portal:accounts", args=[organization.key])
     try:

@@ -6,6 +6,7 @@ another organization is a 404, whether or not it exists.
 """
 
 import csv
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -37,6 +39,7 @@ from orgdesk.invitations.models import ImportJob, ImportRow
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.stepup import StepUpRequired, has_recent_auth
 
 PERMISSION = "invitations.manage"
@@ -75,7 +78,7 @@ class BulkInviteForm(forms.Form):
         self.fields["locale"].initial = invitation_language(translation.get_language() or "")
 
 
-def _jobs(request: HttpRequest, organization: Organization) -> Any:
+def _jobs(request: AdminRequest, organization: Organization) -> QuerySet[ImportJob]:
     return restrict(
         request.actor,
         PERMISSION,
@@ -86,7 +89,7 @@ def _jobs(request: HttpRequest, organization: Organization) -> Any:
     )
 
 
-def _job_or_404(request: HttpRequest, organization: Organization, pk: Any) -> ImportJob:
+def _job_or_404(request: AdminRequest, organization: Organization, pk: Any) -> ImportJob:
     require(request.actor, PERMISSION, organization)
     job = access(request.actor, PERMISSION, _jobs(request, organization), pk)
     job.organization = organization
@@ -104,7 +107,7 @@ def _too_large_message() -> str:
 
 
 def _upload_page(
-    request: HttpRequest,
+    request: AdminRequest,
     organization: Organization,
     form: BulkInviteForm,
     status: int = 200,
@@ -130,7 +133,7 @@ def _upload_page(
 
 @portal_login_required
 @csrf_exempt  # checked by _upload, once the request size is known to be acceptable
-def bulk_invite(request: HttpRequest, org: str) -> HttpResponse:
+def bulk_invite(request: AdminRequest, org: str) -> HttpResponse:
     """The upload page. A POST whose declared size exceeds the limit is refused before its
     body is read (CSRF middleware would otherwise parse it all first)."""
     organization = current_organization(request, org)
@@ -148,7 +151,7 @@ def bulk_invite(request: HttpRequest, org: str) -> HttpResponse:
 
 
 @csrf_protect
-def _upload(request: HttpRequest, organization: Organization) -> HttpResponse:
+def _upload(request: AdminRequest, organization: Organization) -> HttpResponse:
     if request.method != "POST":
         return _upload_page(request, organization, BulkInviteForm())
     form = BulkInviteForm(request.POST, request.FILES)
@@ -179,7 +182,7 @@ def _upload(request: HttpRequest, organization: Organization) -> HttpResponse:
 
 @portal_login_required
 @require_GET
-def bulk_template(request: HttpRequest, org: str) -> HttpResponse:
+def bulk_template(request: AdminRequest, org: str) -> HttpResponse:
     """An empty file with the header line, to fill in a spreadsheet."""
     organization = current_organization(request, org)
     require(request.actor, PERMISSION, organization)
@@ -202,7 +205,9 @@ def _duration(job: ImportJob) -> str:
     return timesince(job.started_at, job.finished_at)
 
 
-def _state_context(request: HttpRequest, organization: Organization, job: ImportJob) -> dict:
+def _state_context(
+    request: AdminRequest, organization: Organization, job: ImportJob
+) -> dict[str, Any]:
     valid = job.total_rows - job.invalid_rows
     running = job.status == ImportJob.Status.RUNNING
     options = job.options or {}
@@ -257,7 +262,11 @@ def _rows_page(request: HttpRequest, job: ImportJob, here: str) -> dict[str, Any
     page = page[:ROWS_PER_PAGE]
     for row in page:
         email_status = row.notification.status if row.notification else None
-        row.result = bulk_results.result_status(job, row.status, email_status)
+        # Read by the template beside the row's fields; ImportRow declares no such attribute
+        # (typing the page as rows carrying it would take a cast of the query's result).
+        row.result = bulk_results.result_status(  # type: ignore[attr-defined]
+            job, row.status, email_status
+        )
     return {
         "rows": page,
         "show": show,
@@ -270,7 +279,7 @@ def _rows_page(request: HttpRequest, job: ImportJob, here: str) -> dict[str, Any
 
 @portal_login_required
 @require_GET
-def bulk_job(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def bulk_job(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     job = _job_or_404(request, organization, pk)
     here = _job_url(organization, job)
@@ -288,7 +297,7 @@ def bulk_job(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
 @portal_login_required
 @require_GET
-def bulk_job_status(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def bulk_job_status(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     """The job's state alone, polled by the page every second while the job runs."""
     organization = current_organization(request, org)
     job = _job_or_404(request, organization, pk)
@@ -301,7 +310,7 @@ def bulk_job_status(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def bulk_job_confirm(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def bulk_job_confirm(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     job = _job_or_404(request, organization, pk)
     here = _job_url(organization, job)
@@ -329,7 +338,7 @@ def bulk_job_confirm(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def bulk_job_discard(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def bulk_job_discard(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     job = _job_or_404(request, organization, pk)
     try:
@@ -343,7 +352,7 @@ def bulk_job_discard(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def bulk_job_resume(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def bulk_job_resume(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     job = _job_or_404(request, organization, pk)
     try:
@@ -362,13 +371,13 @@ class _Echo:
 
 @portal_login_required
 @require_GET
-def bulk_job_results(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def bulk_job_results(request: AdminRequest, org: str, pk: Any) -> StreamingHttpResponse:
     """Per-row results as CSV (row, email, status, error), safe to open in a spreadsheet."""
     organization = current_organization(request, org)
     job = _job_or_404(request, organization, pk)
     writer = csv.writer(_Echo())
 
-    def lines() -> Any:
+    def lines() -> Iterator[str]:
         yield "\ufeff"  # spreadsheets read the file as UTF-8
         for cells in bulk_results.result_rows(job):
             yield writer.writerow(cells)

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,10 +29,11 @@ from orgdesk.organizations.models import Organization
 from orgdesk.portal.listview import list_page
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.stepup import StepUpRequired, has_recent_auth
 
 
-def _invitations(request: HttpRequest, organization: Organization) -> Any:
+def _invitations(request: AdminRequest, organization: Organization) -> QuerySet[Invitation]:
     """The organization's own invitations (not those of the organizations below it)."""
     return restrict(
         request.actor,
@@ -41,7 +43,7 @@ def _invitations(request: HttpRequest, organization: Organization) -> Any:
     ).filter(organization=organization)
 
 
-def _invitation_or_404(request: HttpRequest, organization: Organization, pk: Any) -> Invitation:
+def _invitation_or_404(request: AdminRequest, organization: Organization, pk: Any) -> Invitation:
     """One invitation of the organization in the URL: 403 without invitations.view there,
     404 for another organization's invitation (whether or not it exists)."""
     require(request.actor, "invitations.view", organization)
@@ -54,7 +56,7 @@ def _invitation_or_404(request: HttpRequest, organization: Organization, pk: Any
 
 
 @portal_login_required
-def invitations_list(request: HttpRequest, org: str) -> HttpResponse:
+def invitations_list(request: AdminRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
     return list_page(request, INVITATIONS, organization, templates="portal/invitations")
 
@@ -99,11 +101,13 @@ class InviteForm(forms.Form):
             help_text=_("From 1 to %(max)d days.") % {"max": maximum},
         )
         self.fields["locale"].initial = invitation_language(translation.get_language() or "")
-        self.fields["groups"].queryset = invitation_actions.allowed_groups(actor, organization)
+        groups = self.fields["groups"]
+        assert isinstance(groups, forms.ModelMultipleChoiceField)
+        groups.queryset = invitation_actions.allowed_groups(actor, organization)
         roles = invitation_actions.grantable_roles(actor, organization)
-        self.fields["roles"].queryset = OrgRole.objects.filter(
-            pk__in=[r.pk for r in roles]
-        ).order_by("name")
+        roles_field = self.fields["roles"]
+        assert isinstance(roles_field, forms.ModelMultipleChoiceField)
+        roles_field.queryset = OrgRole.objects.filter(pk__in=[r.pk for r in roles]).order_by("name")
         self.can_assign_roles = bool(roles)
         # Handing out roles is granting them: it needs a recent sign-in, asked for up front so
         # nothing typed is lost on the way to confirm it.
@@ -124,7 +128,7 @@ def _attach(form: forms.Form, exc: ValidationError) -> None:
 
 
 @portal_login_required
-def invitation_create(request: HttpRequest, org: str) -> HttpResponse:
+def invitation_create(request: AdminRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
     require(request.actor, "invitations.manage", organization)
     form = InviteForm(request.POST or None, actor=request.actor, organization=organization)
@@ -176,7 +180,7 @@ def invitation_create(request: HttpRequest, org: str) -> HttpResponse:
 
 
 @portal_login_required
-def invitation_detail(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def invitation_detail(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     invitation = _invitation_or_404(request, organization, pk)
     return render(
@@ -202,7 +206,7 @@ def _back(request: HttpRequest, organization: Organization, invitation: Invitati
 
 @portal_login_required
 @require_POST
-def invitation_resend(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def invitation_resend(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     invitation = _invitation_or_404(request, organization, pk)
     require(request.actor, "invitations.manage", organization)
@@ -221,7 +225,7 @@ def invitation_resend(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def invitation_delete(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def invitation_delete(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     organization = current_organization(request, org)
     invitation = _invitation_or_404(request, organization, pk)
     require(request.actor, "invitations.manage", organization)

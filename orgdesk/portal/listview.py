@@ -3,17 +3,18 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 
 from orgdesk.lists import ListResult, ListSpec
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.shell import preferences, shell_context
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.ui.lists import list_page as shared_list_page
 
 
 def list_page(
-    request: HttpRequest,
+    request: AdminRequest,
     spec: ListSpec,
     organization: Organization,
     *,

@@ -12,6 +12,7 @@ from orgdesk.organizations.models import Organization
 from orgdesk.portal.models import AdminPreference
 from orgdesk.portal.shell import MAX_FAVORITES, current_organization, preferences
 from orgdesk.portal.views import portal_login_required
+from orgdesk.security.middleware import AdminRequest
 
 SEARCH_LIMIT = 20
 
@@ -25,7 +26,7 @@ def _back(request: HttpRequest) -> str:
 
 @portal_login_required
 @require_POST
-def set_theme(request: HttpRequest) -> HttpResponse:
+def set_theme(request: AdminRequest) -> HttpResponse:
     theme = request.POST.get("theme", "")
     if theme in AdminPreference.Theme.values:
         pref = preferences(request.user)
@@ -38,7 +39,7 @@ def set_theme(request: HttpRequest) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def toggle_pin(request: HttpRequest, org: str) -> HttpResponse:
+def toggle_pin(request: AdminRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
     pref = preferences(request.user)
     key = str(organization.id)
@@ -54,7 +55,7 @@ def toggle_pin(request: HttpRequest, org: str) -> HttpResponse:
 
 @portal_login_required
 @require_GET
-def search_organizations(request: HttpRequest) -> JsonResponse:
+def search_organizations(request: AdminRequest) -> JsonResponse:
     """Organizations the admin can reach whose name or route contains the text."""
     text = (request.GET.get("q") or "").strip().lower()[:100]
     if "\x00" in text:  # cannot be stored or matched; PostgreSQL rejects it outright

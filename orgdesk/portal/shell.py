@@ -3,11 +3,12 @@ admin's preferences, and permission flags for the current organization."""
 
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from orgdesk.access.scoping import authority
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.models import AdminPreference
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.ui.lists import PAGE_SIZES
 
 MAX_FAVORITES = 20
@@ -21,7 +22,7 @@ def preferences(account: Any) -> AdminPreference:
     return cached
 
 
-def current_organization(request: HttpRequest, key: str) -> Organization:
+def current_organization(request: AdminRequest, key: str) -> Organization:
     """The organization in the URL, or 404 when missing or out of the admin's reach."""
     organization = Organization.objects.filter(key=key).first()
     if organization is None or not authority(request.actor).permissions_in(organization):
@@ -29,7 +30,7 @@ def current_organization(request: HttpRequest, key: str) -> Organization:
     return organization
 
 
-def shell_context(request: HttpRequest, organization: Organization, tab: str) -> dict[str, Any]:
+def shell_context(request: AdminRequest, organization: Organization, tab: str) -> dict[str, Any]:
     auth = authority(request.actor)
     pref = preferences(request.user)
     held = auth.permissions_in(organization)

@@ -3,13 +3,15 @@ can act in. The account screens arrive with the Accounts tab."""
 
 import json
 import time
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -18,9 +20,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from orgdesk.access.scoping import authority, visible_or_404
+from orgdesk.accounts.models import Account
 from orgdesk.organizations.models import Organization
 from orgdesk.security import actions as security_actions
 from orgdesk.security import mfa
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.models import Authenticator, SecurityPolicy
 from orgdesk.security.signin import (
     SESSION_MFA_PENDING,
@@ -54,17 +58,32 @@ def _safe_next(request: HttpRequest, fallback: str = "portal:home") -> str:
     return reverse(fallback)
 
 
-def portal_login_required(view: Any) -> Any:
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
+_P = ParamSpec("_P")
+# A view of a signed-in admin (its request carries the Actor) answering a page.
+_AdminView = Callable[Concatenate[AdminRequest, _P], HttpResponse]
+
+
+def portal_login_required(view: _View) -> _View:
+    """Only for a signed-in admin: the view's request is then an AdminRequest."""
     return login_required(view, login_url="portal:login")
 
 
-def step_up_required(view: Any = None, *, return_to: str = "portal:security") -> Any:
+@overload
+def step_up_required(view: _AdminView[_P], *, return_to: str = ...) -> _AdminView[_P]: ...
+@overload
+def step_up_required(
+    view: None = None, *, return_to: str = ...
+) -> Callable[[_AdminView[_P]], _AdminView[_P]]: ...
+def step_up_required(
+    view: _AdminView[_P] | None = None, *, return_to: str = "portal:security"
+) -> _AdminView[_P] | Callable[[_AdminView[_P]], _AdminView[_P]]:
     """Send the admin to confirm their identity when their last one is too old."""
     if view is None:
         return lambda v: step_up_required(v, return_to=return_to)
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AdminRequest, /, *args: _P.args, **kwargs: _P.kwargs) -> HttpResponse:
         if not has_recent_auth(request.actor):
             messages.info(request, _("Confirm your identity to continue."))
             # After a POST, come back to a page that can be shown, not to the action URL.
@@ -75,7 +94,7 @@ def step_up_required(view: Any = None, *, return_to: str = "portal:security") ->
     return wrapper
 
 
-def _signed_in_response(request: HttpRequest, account: Any) -> HttpResponse:
+def _signed_in_response(request: HttpRequest, account: Account) -> HttpResponse:
     response = redirect(_safe_next(request))
     response.set_cookie(
         KNOWN_DEVICE_COOKIE,
@@ -115,9 +134,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             request, form.cleaned_data["identifier"], form.cleaned_data["password"]
         )
         if attempt.outcome == "ok":
+            assert attempt.account is not None, "an ok attempt carries its account"
             complete_sign_in(request, attempt.account, "password")
             return _signed_in_response(request, attempt.account)
         if attempt.outcome == "mfa":
+            assert attempt.account is not None, "an mfa attempt carries its account"
             request.session.cycle_key()
             request.session[SESSION_MFA_PENDING] = {
                 "account": str(attempt.account.pk),
@@ -228,14 +249,14 @@ class StepUpForm(forms.Form):
 
 @portal_login_required
 @require_POST
-def stepup_passkey_options(request: HttpRequest) -> JsonResponse:
+def stepup_passkey_options(request: AdminRequest) -> JsonResponse:
     options, challenge = mfa.passkey_authentication_options(request.user)
     request.session[SESSION_PASSKEY_CHALLENGE] = challenge
     return JsonResponse(json.loads(options))
 
 
 @portal_login_required
-def step_up_view(request: HttpRequest) -> HttpResponse:
+def step_up_view(request: AdminRequest) -> HttpResponse:
     form = StepUpForm(request.POST or None)
     status = 200
     account = request.user
@@ -267,7 +288,7 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
 
 
 @portal_login_required
-def security_view(request: HttpRequest) -> HttpResponse:
+def security_view(request: AdminRequest) -> HttpResponse:
     methods = Authenticator.objects.filter(account=request.user).order_by("created")
     return render(
         request,
@@ -282,7 +303,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
 
 @portal_login_required
 @step_up_required
-def totp_view(request: HttpRequest) -> HttpResponse:
+def totp_view(request: AdminRequest) -> HttpResponse:
     secret = request.session.get(SESSION_TOTP_SECRET)
     if request.method == "GET" or not secret:
         secret = mfa.new_totp_secret()
@@ -317,14 +338,14 @@ def totp_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _show_recovery_codes(request: HttpRequest) -> HttpResponse:
+def _show_recovery_codes(request: AdminRequest) -> HttpResponse:
     codes = security_actions.generate_recovery_codes(actor=request.actor.as_self())
     return render(request, "portal/recovery_codes.html", {"codes": codes})
 
 
 @portal_login_required
 @require_POST
-def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+def recovery_codes_view(request: AdminRequest) -> HttpResponse:
     if not mfa.has_second_factor(request.user):
         messages.error(request, _("Add an authenticator app or a passkey first."))
         return redirect("portal:security")
@@ -335,7 +356,7 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def passkey_options_view(request: HttpRequest) -> JsonResponse:
+def passkey_options_view(request: AdminRequest) -> JsonResponse:
     if not has_recent_auth(request.actor):
         back = urlencode({"next": reverse("portal:security")})
         return JsonResponse(
@@ -352,7 +373,7 @@ def passkey_options_view(request: HttpRequest) -> JsonResponse:
 
 @portal_login_required
 @require_POST
-def passkey_register_view(request: HttpRequest) -> JsonResponse:
+def passkey_register_view(request: AdminRequest) -> JsonResponse:
     challenge = request.session.pop(SESSION_PASSKEY_CHALLENGE, None)
     if not challenge:
         return JsonResponse({"detail": _("Start again: the request expired.")}, status=400)
@@ -372,7 +393,7 @@ def passkey_register_view(request: HttpRequest) -> JsonResponse:
 @portal_login_required
 @require_POST
 @step_up_required
-def remove_own_view(request: HttpRequest, pk: Any) -> HttpResponse:
+def remove_own_view(request: AdminRequest, pk: Any) -> HttpResponse:
     try:
         security_actions.remove_own_authenticator(
             actor=request.actor.as_self(), authenticator_id=pk
@@ -387,7 +408,7 @@ def remove_own_view(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @portal_login_required
-def home_view(request: HttpRequest) -> HttpResponse:
+def home_view(request: AdminRequest) -> HttpResponse:
     """Straight to the Accounts tab of the first favorite, else of the first organization."""
     from orgdesk.portal.shell import preferences
 
@@ -403,7 +424,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
 
 
 @portal_login_required
-def organization_view(request: HttpRequest, org: str) -> HttpResponse:
+def organization_view(request: AdminRequest, org: str) -> HttpResponse:
     organization = Organization.objects.filter(key=org).first()
     if organization is None:
         raise Http404("No such organization.")

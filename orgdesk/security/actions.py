@@ -14,6 +14,7 @@ from orgdesk.access.actor import Actor, Kind
 from orgdesk.access.protection import require_manage, require_sign_in_change
 from orgdesk.access.scoping import require
 from orgdesk.accounts.identifiers import require_proven_email
+from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import reason_metadata, record
 from orgdesk.core.tokens import new_token
 from orgdesk.notifications.delivery import queue_email
@@ -37,10 +38,12 @@ USER_AGENT_LENGTH = 1000
 OTP_TYPES = (Authenticator.Type.EMAIL_OTP, Authenticator.Type.SMS_OTP)
 
 
-def _own(actor: Actor, account: Any) -> None:
-    """Self-service writes: only the account itself (signed in, or holding its link)."""
-    if actor.kind not in (Kind.SELF,) or not actor.is_account(account):
+def _own(actor: Actor, account: Account | None) -> Account:
+    """Self-service writes: only the account itself (signed in, or holding its link). Returns
+    the account."""
+    if actor.kind not in (Kind.SELF,) or account is None or not actor.is_account(account):
         raise PermissionDenied(gettext("Only the account itself may do that."))
+    return account
 
 
 # ---- an account's own sign-in methods (the portal's security page, enrolment links, the
@@ -50,8 +53,7 @@ def _own(actor: Actor, account: Any) -> None:
 @transaction.atomic
 def enrol_totp(*, actor: Actor, secret: str, code: str, label: str = "") -> Authenticator:
     """Add an authenticator app once its first code matches (mfa.MfaError otherwise)."""
-    account = actor.account
-    _own(actor, account)
+    account = _own(actor, actor.account)
     step = mfa.totp_enrolment_step(secret, code)
     authenticator = Authenticator.objects.create(
         account=account,
@@ -68,8 +70,7 @@ def enrol_totp(*, actor: Actor, secret: str, code: str, label: str = "") -> Auth
 @transaction.atomic
 def generate_recovery_codes(*, actor: Actor) -> list[str]:
     """New codes replace any old ones; shown once, stored hashed."""
-    account = actor.account
-    _own(actor, account)
+    account = _own(actor, actor.account)
     codes, stored = mfa.new_recovery_codes()
     Authenticator.objects.filter(account=account, type=Authenticator.Type.RECOVERY_CODES).delete()
     Authenticator.objects.create(
@@ -88,8 +89,7 @@ def enrol_passkey(
     *, actor: Actor, response: str | dict[str, Any], challenge: str, label: str = ""
 ) -> Authenticator:
     """Add a passkey from the browser's registration response (mfa.MfaError if refused)."""
-    account = actor.account
-    _own(actor, account)
+    account = _own(actor, actor.account)
     credential = mfa.passkey_credential(response, challenge)
     authenticator = Authenticator.objects.create(
         account=account,
@@ -106,8 +106,7 @@ def enrol_passkey(
 @transaction.atomic
 def remove_own_authenticator(*, actor: Actor, authenticator_id: Any) -> None:
     """An account removes one of its own sign-in methods (step-up checked by the view)."""
-    account = actor.account
-    _own(actor, account)
+    account = _own(actor, actor.account)
     row = Authenticator.objects.filter(account=account, pk=authenticator_id).first()
     if row is None:
         raise mfa.MfaError("No such sign-in method.")
@@ -148,8 +147,7 @@ def start_customer_session(
 ) -> tuple[CustomerSession, str]:
     """Sign the acting account in on this site: a session row holding its token's hash, and
     the login event. Returns the session and the token for the cookie."""
-    account = actor.account
-    _own(actor, account)
+    account = _own(actor, actor.account)
     token, token_hash = new_token()
     now = timezone.now()
     user_agent = user_agent[:USER_AGENT_LENGTH]
@@ -160,7 +158,7 @@ def start_customer_session(
         user_agent=user_agent,
         device=describe_device(user_agent)[:200],
         ip=actor.ip or None,
-        country=country_of(actor.ip),
+        country=country_of(actor.ip or ""),
         last_activity=now,
         expires=now + CUSTOMER_SESSION_LIFETIME,
     )
@@ -217,6 +215,7 @@ def remove_authenticator(*, actor: Actor, authenticator: Authenticator, reason: 
     account = authenticator.account
     if actor.is_account(account):
         raise PermissionDenied(gettext("Manage your own sign-in methods on your security page."))
+    assert account.organization is not None, "a customer account belongs to an organization"
     require(actor, "authenticators.manage", account.organization)
     require_sign_in_change(actor, account, reason)
     require_recent_auth(actor)

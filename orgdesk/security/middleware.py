@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_htmx.middleware import HtmxDetails
 
 from orgdesk.access.actor import Actor, Channel
 from orgdesk.accounts.models import Account
@@ -34,10 +35,11 @@ MFA_SETUP_ALLOWED = (
 
 class AdminRequest(HttpRequest):
     """A request of a signed-in admin, as the portal's views see it (for the type checker:
-    the middleware below sets `actor`)."""
+    the middleware below sets `actor`, django_htmx's HtmxMiddleware sets `htmx`)."""
 
     user: Account
     actor: Actor
+    htmx: HtmxDetails
 
 
 def channel_of(request: HttpRequest) -> Channel:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from orgdesk.access.scoping import require
 from orgdesk.lists import ListResult, ListSpec, run_list
 from orgdesk.organizations.models import Organization
+from orgdesk.security.middleware import AdminRequest
 
 PAGE_SIZES = (10, 25, 50, 100)
 
@@ -40,7 +41,7 @@ class Preferences(Protocol):
 
 
 def list_page(
-    request: HttpRequest,
+    request: AdminRequest,
     spec: ListSpec,
     *,
     within: Organization | None,
@@ -128,7 +129,7 @@ def page_size(params: QueryDict, pref: Preferences, problems: list[str]) -> int:
     size = pref.page_size
     if "size" in params:
         try:
-            size = int(params["size"])
+            size = int(params.get("size", ""))
         except ValueError:
             size = 0
         if size not in PAGE_SIZES:
@@ -152,7 +153,7 @@ def remember_view(pref: Preferences, key: str, applied: dict[str, str]) -> None:
 
 
 def list_response(
-    request: HttpRequest,
+    request: AdminRequest,
     context: dict[str, Any],
     *,
     page_template: str,
@@ -178,7 +179,7 @@ def list_response(
     return response
 
 
-def _current_path(request: HttpRequest) -> str:
+def _current_path(request: AdminRequest) -> str:
     """The path (and query) of the page htmx sent the request from, or "" when unknown.
 
     HX-Current-URL is whatever the client sent: a value urlsplit cannot read (`http://[bad`

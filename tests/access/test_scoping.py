@@ -125,6 +125,25 @@ def test_disabled_brand_admin_sees_nothing(world):
     assert not restrict(as_admin(brand), "accounts.view", Account).exists()
 
 
+def test_brand_admin_accounts_are_no_organizations_data(world, client):
+    """A brand admin's own account belongs to no organization: no organization screen opens
+    it, not even for another brand admin (it was a server error)."""
+    brand = make_account(None, email="brand@brand.test", is_staff=True)
+    other = make_account(None, email="other@brand.test", is_staff=True, password="long enough pw 1")
+    with pytest.raises(Http404):
+        access_account(as_admin(brand), other.pk)
+    from orgdesk.testing.auth import portal_login
+
+    portal_login(client, brand)
+    for suffix in ("", "/edit", "/password"):
+        url = f"/portal/{world.acme.key}/accounts/{other.pk}{suffix}"
+        assert client.get(url).status_code == 404, url
+    assert (
+        client.post(f"/portal/{world.acme.key}/accounts/{other.pk}/clear-sessions").status_code
+        == 404
+    )
+
+
 def test_system_and_anonymous_actors(world):
     from orgdesk.access.actor import Actor, Channel
     from orgdesk.testing.actors import SYSTEM

@@ -40,7 +40,7 @@ class NotificationBuilder:
         """The email telling the customer the account was disabled, then the usual
         messages (to the phone or the email address the template's channel needs)."""
         draws, rng = self.draws, self.draws.rng
-        rows = []
+        rows: list[Row] = []
         if spell is not None:
             template = self.templates["account_disabled"]
             if c.email and template.channel == "email":

@@ -34,7 +34,7 @@ def authenticator_rows(draws: Draws, c: Customer) -> list[Row]:
     rng = draws.rng
     account_id, created = c.account_id, c.created
     created_ts, last_seen_ts = c.created_ts, c.last_seen_ts
-    rows = []
+    rows: list[Row] = []
     for verified, kind, p, address in (
         (c.email_verified, "email_otp", 0.3, c.email),
         (c.phone_verified, "sms_otp", 0.4, c.phone),

@@ -12,16 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from orgdesk.access.protection import FREE, Standing, standing
 from orgdesk.access.scoping import access_account, authority
+from orgdesk.accounts.models import Account
 from orgdesk.core.listing import BadCursor, Ordering, Page, paginate
+from orgdesk.organizations.models import Organization
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.ui.tabs import Tab
 
 TAB_PAGE_SIZE = 25
@@ -32,14 +35,21 @@ class Detail:
     """What every tab and tab action works with: the organization in view, the account (in
     the admin's reach and under that organization) and the permissions held on it."""
 
-    request: HttpRequest
-    organization: Any
-    account: Any
+    request: AdminRequest
+    organization: Organization
+    account: Account
     perms: frozenset[str]  # held on the account's organization and usable on this account
     standing: Standing = FREE  # read-only or locked sign-in, and why (access/protection.py)
 
     def can(self, permission: str) -> bool:
         return permission in self.perms
+
+    @property
+    def home(self) -> Organization:
+        """The account's own organization (detail_for() found it under the one in view)."""
+        home = self.account.organization
+        assert home is not None, "detail_for() admits only accounts of an organization"
+        return home
 
     def tab_url(self, slug: str, **query: str) -> str:
         url = reverse("portal:account_tab", args=[self.organization.key, self.account.pk, slug])
@@ -60,7 +70,7 @@ class Detail:
 
             problems.append(_("That page link is no longer valid; showing the first page."))
             page = paginate(qs, ordering, size=size)
-        keep = {k: v for k, v in self.request.GET.items() if k != "cursor"}
+        keep = {k: v for k, v in self.request.GET.dict().items() if k != "cursor"}
         return {
             "page": page,
             "problems": problems,
@@ -109,7 +119,7 @@ def act(
     return redirect(back)
 
 
-def detail_for(request: HttpRequest, org: str, pk: Any, permission: str) -> Detail:
+def detail_for(request: AdminRequest, org: str, pk: Any, permission: str) -> Detail:
     """The account `pk` seen from organization `org`, or 404: missing, out of the admin's
     reach, or outside that organization's subtree all look the same."""
     organization = current_organization(request, org)
@@ -121,20 +131,20 @@ def detail_for(request: HttpRequest, org: str, pk: Any, permission: str) -> Deta
     return Detail(request, organization, account, perms, found)
 
 
-def tabs() -> list[Tab]:
+def tabs() -> list[Tab[AdminRequest, Detail]]:
     from orgdesk.portal.details import registry
 
     return registry.PAGE.tabs
 
 
-def tab_by_slug(slug: str) -> Tab:
+def tab_by_slug(slug: str) -> Tab[AdminRequest, Detail]:
     from orgdesk.portal.details import registry
 
     return registry.PAGE.get(slug)
 
 
 @portal_login_required
-def account_detail(request: HttpRequest, org: str, pk: Any, tab: str = "overview") -> HttpResponse:
+def account_detail(request: AdminRequest, org: str, pk: Any, tab: str = "overview") -> HttpResponse:
     selected = tab_by_slug(tab)
     detail = detail_for(request, org, pk, "accounts.view")
     visible = [t for t in tabs() if detail.can(t.permission)]

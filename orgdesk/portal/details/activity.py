@@ -7,12 +7,11 @@ the reason code and the metadata cannot reach an organization admin.
 """
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +21,10 @@ from orgdesk.activity.models import Event
 from orgdesk.activity.visible import account_events, public
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab
+from orgdesk.security.middleware import AdminRequest
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ORDERING = Ordering("ts", "ts")
 # Far enough apart for any real log, near enough that a day's bounds stay valid datetimes in
@@ -31,7 +34,7 @@ LAST_DAY = dt.date(9998, 12, 31)
 FILTER_FIELDS = ("date_from", "date_to", "event")
 
 
-def _day_field(label: str) -> forms.DateField:
+def _day_field(label: "StrOrPromise") -> forms.DateField:
     return forms.DateField(
         label=label,
         required=False,
@@ -57,10 +60,13 @@ class ActivityFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["event"].choices = [("", _("Any event")), *account_event_choices()]
+        event = self.fields["event"]
+        assert isinstance(event, forms.ChoiceField)
+        event.choices = [("", _("Any event")), *account_event_choices()]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -84,7 +90,7 @@ class ActivityFilterForm(forms.Form):
         return events
 
 
-def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     events = account_events(request.actor, detail.account)
     form = ActivityFilterForm(request.GET)
     filtered = False

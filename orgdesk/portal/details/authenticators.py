@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
@@ -27,6 +27,7 @@ from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security import actions, enrolment
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.models import Authenticator, EnrolmentLink
 
 ORDERING = Ordering("added", "created")
@@ -45,7 +46,7 @@ def link_lifetime() -> str:
     return timeuntil(now + enrolment.lifetime(), now)
 
 
-def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     rows = restrict(request.actor, "authenticators.view", Authenticator).filter(
         account=detail.account
     )
@@ -71,7 +72,7 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     return built
 
 
-def _managed(request: HttpRequest, org: str, pk: Any) -> Detail:
+def _managed(request: AdminRequest, org: str, pk: Any) -> Detail:
     detail = detail_for(request, org, pk, "accounts.view")
     if not detail.can("authenticators.manage"):
         raise PermissionDenied
@@ -80,7 +81,7 @@ def _managed(request: HttpRequest, org: str, pk: Any) -> Detail:
 
 @portal_login_required
 @require_POST
-def add(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def add(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     detail = _managed(request, org, pk)
     kind = request.POST.get("kind", "")
     reason = request.POST.get("reason", "")[:500]
@@ -123,7 +124,7 @@ def add(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def delete(request: HttpRequest, org: str, pk: Any, authenticator_id: Any) -> HttpResponse:
+def delete(request: AdminRequest, org: str, pk: Any, authenticator_id: Any) -> HttpResponse:
     detail = _managed(request, org, pk)
     authenticator = (
         restrict(

@@ -2,18 +2,18 @@
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from orgdesk.access.scoping import restrict
 from orgdesk.consents.models import ConsentRecord
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab
+from orgdesk.security.middleware import AdminRequest
 
 ORDERING = Ordering("granted", "granted_at")
 
 
-def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     records = restrict(
         request.actor, "consents.view", ConsentRecord.objects.select_related("policy")
     ).filter(account=detail.account)

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -31,23 +31,24 @@ from orgdesk.accounts.models import Group, GroupMembership
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
+from orgdesk.security.middleware import AdminRequest
 
 ORDERING = Ordering("joined", "created")
 # The "Add to group" select stays short; past this many groups it says the list is cut.
 MAX_GROUP_CHOICES = 200
 
 
-def joinable(request: HttpRequest, detail: Detail) -> QuerySet[Group]:
+def joinable(request: AdminRequest, detail: Detail) -> QuerySet[Group]:
     """Groups the admin may put this account in (joined ones included; the action says so)."""
     return restrict(
         request.actor,
         "groups.manage",
-        groups_open_to(detail.account.organization).select_related("organization"),
+        groups_open_to(detail.home).select_related("organization"),
         within=detail.organization,
     )
 
 
-def memberships(request: HttpRequest, detail: Detail) -> QuerySet[GroupMembership]:
+def memberships(request: AdminRequest, detail: Detail) -> QuerySet[GroupMembership]:
     visible_groups = restrict(request.actor, "groups.view", Group).values("pk")
     return restrict(
         request.actor,
@@ -56,7 +57,7 @@ def memberships(request: HttpRequest, detail: Detail) -> QuerySet[GroupMembershi
     ).filter(account=detail.account, group__in=visible_groups)
 
 
-def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     built = detail.page(memberships(request, detail), ORDERING, tab="groups")
     auth = authority(request.actor)
     built["can_manage"] = detail.can("groups.manage")
@@ -83,7 +84,7 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
     return built
 
 
-def _chosen_group(request: HttpRequest, detail: Detail) -> Group:
+def _chosen_group(request: AdminRequest, detail: Detail) -> Group:
     try:
         key = uuid.UUID(request.POST.get("group", ""))
     except ValueError:
@@ -96,9 +97,9 @@ def _chosen_group(request: HttpRequest, detail: Detail) -> Group:
 
 @portal_login_required
 @require_POST
-def add(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def add(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.actor, "groups.manage", detail.account.organization)
+    require(request.actor, "groups.manage", detail.home)
     account = detail.account
 
     def run() -> Group:
@@ -119,9 +120,9 @@ def add(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def remove(request: HttpRequest, org: str, pk: Any, group: uuid.UUID) -> HttpResponse:
+def remove(request: AdminRequest, org: str, pk: Any, group: uuid.UUID) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.actor, "groups.manage", detail.account.organization)
+    require(request.actor, "groups.manage", detail.home)
     found = (
         restrict(request.actor, "groups.view", Group.objects.select_related("organization"))
         .filter(pk=group)

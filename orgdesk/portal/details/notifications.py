@@ -3,7 +3,6 @@ when a link or code in it expires), newest first."""
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,13 +10,14 @@ from orgdesk.access.scoping import restrict
 from orgdesk.core.listing import Ordering
 from orgdesk.notifications.models import Notification
 from orgdesk.portal.details import Detail, Tab
+from orgdesk.security.middleware import AdminRequest
 
 ORDERING = Ordering("sent", "sent_at")
 # What the table shows; the delivery error text (SMTP replies and the like) stays internal.
 COLUMNS = ("id", "sent_at", "channel", "target", "expires_at", "status", "template__name")
 
 
-def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     notifications = (
         restrict(
             request.actor, "notifications.view", Notification.objects.select_related("template")

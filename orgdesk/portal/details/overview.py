@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -35,6 +34,7 @@ from orgdesk.accounts.validation import normalize_phone
 from orgdesk.notifications.models import NotificationTemplate
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
+from orgdesk.security.middleware import AdminRequest
 
 TAB_SLUG = "overview"
 REQUEST_FORMS = "_overview_forms"  # bound forms with errors, for the re-rendered tab
@@ -123,7 +123,8 @@ class IdentifiersForm(VersionedForm):
         return normalize_phone(self.cleaned_data.get("phone", ""))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors and not any(data.get(name) for name in self.FIELDS):
             raise ValidationError(
                 gettext("An account needs at least one identifier: email, username or phone.")
@@ -192,7 +193,9 @@ class ProfileForm(VersionedForm):
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, account=account, **kwargs)
-        self.fields["country"].choices = country_choices(account.country)
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)
+        country.choices = country_choices(account.country)
         self.fields["picture"].help_text = gettext(
             "PNG, JPEG, GIF or WebP, at most %(limit)d MB."
         ) % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
@@ -208,7 +211,8 @@ class ProfileForm(VersionedForm):
         return process_upload(upload) if upload else None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("picture") and data.get("remove_picture"):
             self.add_error(
                 "remove_picture",
@@ -236,11 +240,12 @@ class ProfileForm(VersionedForm):
 
 def picture_url(detail: Detail) -> str:
     account = detail.account
-    if not account.picture:
+    name = account.picture.name  # a FieldFile is false exactly when its name is empty
+    if not name:
         return ""
     url = reverse("portal:account_picture", args=[detail.organization.key, account.pk])
     # The file name changes with the picture: a new picture is a new address for caches.
-    version = account.picture.name.rsplit("/", 1)[-1].rsplit(".", 1)[0].rsplit("-", 1)[-1]
+    version = name.rsplit("/", 1)[-1].rsplit(".", 1)[0].rsplit("-", 1)[-1]
     return f"{url}?v={version}"
 
 
@@ -282,7 +287,7 @@ def profile_rows(account: Account) -> list[tuple[Any, list[tuple[Any, Any]]]]:
     ]
 
 
-def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     account = detail.account
     bound = getattr(request, REQUEST_FORMS, {})
     can_edit = detail.can("accounts.edit")
@@ -337,7 +342,7 @@ TAB = Tab(
 
 
 def _rerender(
-    request: HttpRequest, org: str, pk: Any, forms_: dict[str, Any], status: int
+    request: AdminRequest, org: str, pk: Any, forms_: dict[str, Any], status: int
 ) -> HttpResponse:
     """The tab again, with the bound forms and their errors in place."""
     from orgdesk.portal.details import account_detail
@@ -356,11 +361,13 @@ def _attach(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _save(request: HttpRequest, org: str, pk: Any, key: str, form_class: Any) -> HttpResponse:
+def _save(
+    request: AdminRequest, org: str, pk: Any, key: str, form_class: type[VersionedForm]
+) -> HttpResponse:
     from orgdesk.security.stepup import StepUpRequired
 
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.actor, "accounts.edit", detail.account.organization)
+    require(request.actor, "accounts.edit", detail.home)
     account = detail.account
     extra = {"reason_required": detail.standing.needs_reason} if key == "identifiers" else {}
     form = form_class(request.POST, request.FILES, account=account, **extra)
@@ -376,26 +383,15 @@ def _save(request: HttpRequest, org: str, pk: Any, key: str, form_class: Any) ->
         messages.info(request, gettext("Nothing changed."))
         return redirect(detail.tab_url(TAB_SLUG))
     try:
-        with transaction.atomic():
-            # The first write checks the version and locks the row for the others.
-            check: Any = version
-            if changes:
-                account = account_actions.update_account(
-                    actor=request.actor,
-                    account=account,
-                    changes=changes,
-                    if_updated=check,
-                    reason=form.cleaned_data.get("reason", ""),
-                )
-                check = None
-            if remove:
-                account = account_actions.clear_picture(
-                    actor=request.actor, account=account, if_updated=check
-                )
-            elif picture:
-                account = account_actions.set_picture(
-                    actor=request.actor, account=account, picture=picture, if_updated=check
-                )
+        account = account_actions.update_profile(
+            actor=request.actor,
+            account=account,
+            changes=changes,
+            picture=picture or None,
+            remove_picture=remove,
+            if_updated=version,
+            reason=form.cleaned_data.get("reason", ""),
+        )
     except StepUpRequired:
         # Nothing was written; the admin confirms their identity and sends the form again.
         messages.info(request, gettext("Confirm your identity, then repeat the action."))
@@ -428,13 +424,13 @@ def _save(request: HttpRequest, org: str, pk: Any, key: str, form_class: Any) ->
 
 @portal_login_required
 @require_POST
-def update_identifiers(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def update_identifiers(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     return _save(request, org, pk, "identifiers", IdentifiersForm)
 
 
 @portal_login_required
 @require_POST
-def update_profile(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def update_profile(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     return _save(request, org, pk, "profile", ProfileForm)
 
 
@@ -445,9 +441,9 @@ def _reason(request: HttpRequest) -> str:
     return request.POST.get("reason", "")[:500]
 
 
-def _set_status(request: HttpRequest, org: str, pk: Any, *, enable: bool) -> HttpResponse:
+def _set_status(request: AdminRequest, org: str, pk: Any, *, enable: bool) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.actor, "accounts.disable", detail.account.organization)
+    require(request.actor, "accounts.disable", detail.home)
     account = detail.account
     action = account_actions.enable_account if enable else account_actions.disable_account
     name = {"name": account.get_full_name() or account.primary_identifier}
@@ -466,13 +462,13 @@ def _set_status(request: HttpRequest, org: str, pk: Any, *, enable: bool) -> Htt
 
 @portal_login_required
 @require_POST
-def disable(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def disable(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     return _set_status(request, org, pk, enable=False)
 
 
 @portal_login_required
 @require_POST
-def enable(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def enable(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     return _set_status(request, org, pk, enable=True)
 
 
@@ -488,9 +484,9 @@ def _posted_link(request: HttpRequest) -> int | None:
 
 @portal_login_required
 @require_POST
-def reset_password(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def reset_password(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
-    require(request.actor, "accounts.reset_password", detail.account.organization)
+    require(request.actor, "accounts.reset_password", detail.home)
     account = detail.account
 
     def run() -> Any:
@@ -516,11 +512,11 @@ def reset_password(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
 @portal_login_required
 @require_GET
-def picture(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def picture(request: AdminRequest, org: str, pk: Any) -> FileResponse:
     """The profile picture, for admins who may view the account (pictures are personal data:
     they are not published under MEDIA_URL)."""
     detail = detail_for(request, org, pk, "accounts.view")
-    name = detail.account.picture.name
+    name = detail.account.picture.name or ""
     suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if not name or suffix not in PICTURE_TYPES:
         raise Http404("No picture.")

@@ -1,6 +1,7 @@
 """The tabs of the Account details page, in the order the spec lists them."""
 
 from orgdesk.portal.details import (
+    Detail,
     activity,
     authenticators,
     consents,
@@ -11,9 +12,10 @@ from orgdesk.portal.details import (
     sessions,
     verification,
 )
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.ui.tabs import TabSet
 
-PAGE = TabSet(
+PAGE: TabSet[AdminRequest, Detail] = TabSet(
     [
         overview,
         activity,

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -29,13 +29,14 @@ from orgdesk.core.listing import Ordering
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
+from orgdesk.security.middleware import AdminRequest
 
 ORDERING = Ordering("granted", "created")
 # The organization select of "Assign role" stays short; past this many it says the list is cut.
 MAX_ORGANIZATION_CHOICES = 200
 
 
-def grants(request: HttpRequest, detail: Detail) -> QuerySet[RoleAssignment]:
+def grants(request: AdminRequest, detail: Detail) -> QuerySet[RoleAssignment]:
     return restrict(
         request.actor,
         "roles.view",
@@ -43,18 +44,16 @@ def grants(request: HttpRequest, detail: Detail) -> QuerySet[RoleAssignment]:
     ).filter(account=detail.account)
 
 
-def assignable_organizations(request: HttpRequest, detail: Detail) -> QuerySet[Organization]:
+def assignable_organizations(request: AdminRequest, detail: Detail) -> QuerySet[Organization]:
     """Organizations of the account's tree where the admin may assign roles."""
-    return restrict(request.actor, "roles.assign", Organization).filter(
-        root_id=detail.account.organization.root_id
-    )
+    return restrict(request.actor, "roles.assign", Organization).filter(root_id=detail.home.root_id)
 
 
-def _is_self(request: HttpRequest, detail: Detail) -> bool:
+def _is_self(request: AdminRequest, detail: Detail) -> bool:
     return request.actor.is_account(detail.account)
 
 
-def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     built = detail.page(grants(request, detail), ORDERING, tab="roles")
     own = _is_self(request, detail)
     # An account holding more than the admin is read-only to them (access/protection.py).
@@ -94,7 +93,7 @@ def _uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-def _require_some_assign(request: HttpRequest, detail: Detail) -> None:
+def _require_some_assign(request: AdminRequest, detail: Detail) -> None:
     """403 unless the admin may assign roles somewhere in the account's tree."""
     if not assignable_organizations(request, detail).exists():
         raise PermissionDenied(gettext("You may not assign roles in this organization."))
@@ -102,7 +101,7 @@ def _require_some_assign(request: HttpRequest, detail: Detail) -> None:
 
 @portal_login_required
 @require_POST
-def assign(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def assign(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
     _require_some_assign(request, detail)
     account = detail.account
@@ -152,7 +151,7 @@ def assign(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def revoke(request: HttpRequest, org: str, pk: Any, assignment: int) -> HttpResponse:
+def revoke(request: AdminRequest, org: str, pk: Any, assignment: int) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
     found = grants(request, detail).select_related("account").filter(pk=assignment).first()
     if found is None:

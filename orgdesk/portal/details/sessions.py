@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -20,6 +20,7 @@ from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security import actions, geo
 from orgdesk.security.devices import browser_and_system
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.models import CustomerSession
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def _named(location: tuple[str, str]) -> tuple[str, str]:
     return city, (countries.name(code) or code) if code else ""
 
 
-def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     active = restrict(request.actor, "sessions.view", CustomerSession).filter(
         account=detail.account, revoked_at__isnull=True, expires__gt=timezone.now()
     )
@@ -86,7 +87,7 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
 
 @portal_login_required
 @require_POST
-def clear(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def clear(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
     if not detail.can("sessions.clear"):
         raise PermissionDenied

@@ -5,7 +5,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,7 @@ from orgdesk.access.scoping import restrict
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
+from orgdesk.security.middleware import AdminRequest
 from orgdesk.verification.actions import verify_manually
 from orgdesk.verification.models import VerificationPolicy, VerificationResult
 from orgdesk.verification.selectors import applicable_policies
@@ -42,17 +44,19 @@ class ManualVerificationForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500)
 
-    def __init__(self, *args: Any, policies: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, policies: QuerySet[VerificationPolicy], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["policy"].queryset = policies
+        policy = self.fields["policy"]
+        assert isinstance(policy, forms.ModelChoiceField)
+        policy.queryset = policies
 
 
-def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
+def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     results = restrict(
         request.actor, "accounts.view", VerificationResult.objects.select_related("policy")
     ).filter(account=detail.account)
     can_verify = detail.can("identity.verify") and not request.actor.is_account(detail.account)
-    policies = list(applicable_policies(detail.account.organization)) if can_verify else []
+    policies = list(applicable_policies(detail.home)) if can_verify else []
     return {
         **detail.page(results, ORDERING, tab="verification"),
         "can_verify": can_verify,
@@ -62,12 +66,12 @@ def context(request: HttpRequest, detail: Detail) -> dict[str, Any]:
 
 @portal_login_required
 @require_POST
-def verify(request: HttpRequest, org: str, pk: Any) -> HttpResponse:
+def verify(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
     if not detail.can("identity.verify"):
         raise PermissionDenied
     account = detail.account
-    form = ManualVerificationForm(request.POST, policies=applicable_policies(account.organization))
+    form = ManualVerificationForm(request.POST, policies=applicable_policies(detail.home))
 
     def run() -> VerificationResult:
         if not form.is_valid():

@@ -6,6 +6,9 @@ simple (text, date, select), so they are written out here with the same label, i
 error and ARIA attributes Django would produce.
 """
 
+from collections.abc import Iterable
+from typing import cast
+
 from django import forms, template
 from django.forms.boundfield import BoundField
 from django.forms.widgets import Input
@@ -19,11 +22,20 @@ def _choices(field: forms.Field) -> list[tuple[object, object]]:
     if isinstance(field, forms.ModelChoiceField):
         # One plain query: list(field.choices) asks the ModelChoiceIterator for its length
         # (a COUNT) and then iterates through a server-side cursor (three more round trips).
-        empty = [("", field.empty_label)] if field.empty_label is not None else []
+        queryset = field.queryset
+        assert queryset is not None, "a model choice filter is given its queryset"
+        empty: list[tuple[object, object]] = (
+            [("", field.empty_label)] if field.empty_label is not None else []
+        )
         return empty + [
-            (field.prepare_value(obj), field.label_from_instance(obj)) for obj in field.queryset
+            (field.prepare_value(obj), field.label_from_instance(obj)) for obj in queryset
         ]
-    return list(field.choices)
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"a select needs a choice field, not {type(field).__name__}")
+    # The getter gives the choices normalized (django.utils.choices.normalize_choices: a list
+    # of pairs, or an iterator of them); the stubs type it with what the setter accepts
+    # (mappings, callables, Choices classes too).
+    return list(cast(Iterable[tuple[object, object]], field.choices))
 
 
 def _control(
