@@ -32,12 +32,15 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from orgdesk.access.actions import grant_role  # noqa: E402
+from orgdesk.access.actor import Actor, Channel  # noqa: E402
 from orgdesk.access.models import OrgRole  # noqa: E402
 from orgdesk.accounts.actions import create_account  # noqa: E402
 from orgdesk.accounts.models import Account, Group  # noqa: E402
 from orgdesk.core.runtime import settle_after_startup  # noqa: E402
 from orgdesk.organizations.actions import create_organization, move_organization  # noqa: E402
 from orgdesk.organizations.models import Organization  # noqa: E402
+
+SETUP = Actor.system(channel=Channel.CLI, label="benchmark setup")
 from orgdesk.testing.auth import portal_login  # noqa: E402
 
 BENCH_REGION = "Benchmark region"
@@ -66,18 +69,18 @@ def setup(target: int) -> tuple[Organization, Account, Account]:
         if best is None:
             sys.exit("no tree has enough accounts in regions below the target size")
         root, regions = best
-        region = create_organization(actor=None, name=BENCH_REGION, parent=root)
+        region = create_organization(actor=SETUP, name=BENCH_REGION, parent=root)
         total = 0
         for n, r in regions:
             if total >= target:
                 break
-            move_organization(actor=None, organization=r, new_parent=region)
+            move_organization(actor=SETUP, organization=r, new_parent=region)
             total += n
         region.refresh_from_db()
     admin = Account.objects.filter(email=ADMIN_EMAIL).first()
     if admin is None:
         admin = create_account(
-            actor=None,
+            actor=SETUP,
             organization=region,
             email=ADMIN_EMAIL,
             password=PASSWORD,
@@ -85,12 +88,12 @@ def setup(target: int) -> tuple[Organization, Account, Account]:
             family_name="Admin",
         )
         grant_role(
-            actor=None, account=admin, organization=region, role=OrgRole.objects.get(slug="admin")
+            actor=SETUP, account=admin, organization=region, role=OrgRole.objects.get(slug="admin")
         )
     brand = Account.objects.filter(email=BRAND_EMAIL).first()
     if brand is None:
         brand = create_account(
-            actor=None, organization=None, email=BRAND_EMAIL, password=PASSWORD, is_staff=True
+            actor=SETUP, organization=None, email=BRAND_EMAIL, password=PASSWORD, is_staff=True
         )
     return region, admin, brand
 
@@ -219,9 +222,9 @@ def main() -> None:
     from orgdesk.access.scoping import restrict
     from orgdesk.core.listing import Ordering, paginate
 
-    qs = restrict(admin, "accounts.view", Account.objects.select_related("organization")).filter(
-        organization__in=region.subtree().values("id")
-    )
+    qs = restrict(
+        Actor.admin(admin), "accounts.view", Account.objects.select_related("organization")
+    ).filter(organization__in=region.subtree().values("id"))
     cursor = None
     for _ in range(99):
         cursor = paginate(

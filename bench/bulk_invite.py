@@ -110,6 +110,7 @@ def child(rows: int, email: str) -> None:
     from django.test import Client
 
     from orgdesk.access.actions import grant_role
+    from orgdesk.access.actor import Actor, Channel
     from orgdesk.access.models import OrgRole
     from orgdesk.accounts.actions import create_account
     from orgdesk.accounts.models import Group
@@ -120,16 +121,17 @@ def child(rows: int, email: str) -> None:
     from orgdesk.testing.auth import portal_login
 
     settings.EMAIL_BACKEND = BACKENDS[email][0]
-    root = create_organization(actor=None, name="Bench Corp")
-    org = create_organization(actor=None, name="Bench Region", parent=root)
+    setup = Actor.system(channel=Channel.CLI, label="benchmark setup")
+    root = create_organization(actor=setup, name="Bench Corp")
+    org = create_organization(actor=setup, name="Bench Region", parent=root)
     admin = create_account(
-        actor=None, organization=root, email=ADMIN_EMAIL, given_name="Bench", family_name="Admin"
+        actor=setup, organization=root, email=ADMIN_EMAIL, given_name="Bench", family_name="Admin"
     )
-    grant_role(actor=None, account=admin, organization=org, role=OrgRole.objects.get(slug="admin"))
+    grant_role(actor=setup, account=admin, organization=org, role=OrgRole.objects.get(slug="admin"))
     Group.objects.create(organization=org, name="Sales")
     Group.objects.create(organization=org, name="Support")
     for n in range(EXISTING):
-        create_account(actor=None, organization=org, email=f"existing{n:04d}@bench.example")
+        create_account(actor=setup, organization=org, email=f"existing{n:04d}@bench.example")
     data = make_file(rows)
     client = Client()
     portal_login(client, admin)
