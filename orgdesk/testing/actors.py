@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from orgdesk.access.actor import Actor
+from orgdesk.access.actor import Actor, Channel
 from orgdesk.accounts.models import Account
 
 SYSTEM = Actor.system(label="tests")
@@ -21,3 +21,8 @@ def as_admin(account: Account | Actor) -> Actor:
 def fresh(account: Account) -> Actor:
     """`account` acting as an admin who has just signed in (no step-up needed)."""
     return Actor.admin(account, authenticated_at=timezone.now())
+
+
+def himself(account: Account) -> Actor:
+    """`account` acting on its own sign-in methods, on the portal's security page."""
+    return Actor.self_service(account, channel=Channel.PORTAL)

@@ -8,12 +8,12 @@ import time
 import pytest
 from django.db import connection
 
-from orgdesk.access.actor import Actor, Channel
 from orgdesk.organizations.models import PORTAL_CLIENT_ID
 from orgdesk.security import actions as security_actions
 from orgdesk.security import mfa
 from orgdesk.security.models import Authenticator, SecurityPolicy
 from orgdesk.security.throttle import KNOWN_DEVICE_COOKIE
+from orgdesk.testing.actors import himself
 from tests.portal_support import (
     HOME,
     LOGIN,
@@ -46,11 +46,6 @@ PASSKEY_OPTIONS = "/portal/security/passkey-options"
 PASSKEY_REGISTER = "/portal/security/passkey"
 SIGNIN_PASSKEY_OPTIONS = "/portal/login/passkey-options"
 STEPUP_PASSKEY_OPTIONS = "/portal/step-up/passkey-options"
-
-
-def himself(account):  # type: ignore[no-untyped-def]
-    """The account acting on its own sign-in methods, on the portal's security page."""
-    return Actor.self_service(account, channel=Channel.PORTAL)
 
 
 @pytest.fixture

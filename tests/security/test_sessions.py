@@ -11,13 +11,13 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from orgdesk import settings as product_settings
-from orgdesk.access.actor import Actor, Channel
+from orgdesk.access.actor import Actor
 from orgdesk.security import actions as security_actions
 from orgdesk.security import mfa
 from orgdesk.security.models import Authenticator
 from orgdesk.security.stepup import StepUpRequired, has_recent_auth, require_recent_auth
 from orgdesk.security.throttle import KNOWN_DEVICE_COOKIE
-from orgdesk.testing.actors import SYSTEM, as_admin
+from orgdesk.testing.actors import SYSTEM, as_admin, himself
 from tests.portal_support import (
     HOME,
     LOGIN,
@@ -44,11 +44,6 @@ from tests.portal_support import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("forget_throttle_counters")]
 
 LOGIN_AGAIN = f"{LOGIN}?next={PAGE}"
-
-
-def himself(account):  # type: ignore[no-untyped-def]
-    """The account acting on its own sign-in methods, on the portal's security page."""
-    return Actor.self_service(account, channel=Channel.PORTAL)
 
 
 @pytest.fixture
