@@ -23,9 +23,9 @@ from orgdesk.access.scoping import authority, visible_or_404
 from orgdesk.accounts.models import Account
 from orgdesk.organizations.models import Organization
 from orgdesk.security import actions as security_actions
-from orgdesk.security import mfa
+from orgdesk.security import mfa, selectors
 from orgdesk.security.middleware import AdminRequest
-from orgdesk.security.models import Authenticator, SecurityPolicy
+from orgdesk.security.models import SecurityPolicy
 from orgdesk.security.signin import (
     SESSION_MFA_PENDING,
     SESSION_PASSKEY_CHALLENGE,
@@ -204,13 +204,14 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             form.is_valid()
             form.add_error(None, _("That code or passkey was not accepted."))
             status = 401
-    has_passkey = Authenticator.objects.filter(
-        account=account, type__in=(Authenticator.Type.PASSKEY, Authenticator.Type.SECURITY_KEY)
-    ).exists()
     return render(
         request,
         "portal/verify.html",
-        {"form": form, "has_passkey": has_passkey, "next": request.GET.get("next", "")},
+        {
+            "form": form,
+            "has_passkey": selectors.has_passkey(account),
+            "next": request.GET.get("next", ""),
+        },
         status=status,
     )
 
@@ -276,9 +277,7 @@ def step_up_view(request: AdminRequest) -> HttpResponse:
         {
             "form": form,
             "next": request.GET.get("next", ""),
-            "has_passkey": Authenticator.objects.filter(
-                account=account, type=Authenticator.Type.PASSKEY
-            ).exists(),
+            "has_passkey": selectors.has_passkey(account),
         },
         status=status,
     )
@@ -289,7 +288,7 @@ def step_up_view(request: AdminRequest) -> HttpResponse:
 
 @portal_login_required
 def security_view(request: AdminRequest) -> HttpResponse:
-    methods = Authenticator.objects.filter(account=request.user).order_by("created")
+    methods = selectors.own_methods(request.user)
     return render(
         request,
         "portal/security.html",
@@ -324,9 +323,7 @@ def totp_view(request: AdminRequest) -> HttpResponse:
         else:
             request.session.pop(SESSION_TOTP_SECRET, None)
             messages.success(request, _("Authenticator app added."))
-            if not Authenticator.objects.filter(
-                account=request.user, type=Authenticator.Type.RECOVERY_CODES
-            ).exists():
+            if not selectors.has_recovery_codes(request.user):
                 return _show_recovery_codes(request)
             return redirect("portal:security")
     uri = mfa.totp_uri(request.user, secret)

@@ -463,3 +463,15 @@ def test_new_recovery_codes_need_a_recent_sign_in(admin, admin_client, own_authe
     assert len(new_codes) == mfa.RECOVERY_CODE_COUNT
     assert not mfa.use_recovery_code(account=admin, code=old_codes[1])
     assert mfa.use_recovery_code(account=admin, code=new_codes[0])
+
+
+def test_step_up_offers_a_security_key_like_a_passkey(admin, admin_client):
+    """Step-up and the sign-in challenge offer the same credentials (security.selectors)."""
+    assert admin_client.get("/portal/step-up").context["has_passkey"] is False
+    Authenticator.objects.create(
+        account=admin,
+        type=Authenticator.Type.SECURITY_KEY,
+        label="YubiKey",
+        credential={"credential_id": "abc", "public_key": "", "sign_count": 0},
+    )
+    assert admin_client.get("/portal/step-up").context["has_passkey"] is True
