@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from orgdesk.access.actor import Actor
-from orgdesk.access.scoping import require, restrict
+from orgdesk.access.scoping import require, restrict, tenant_field
 from orgdesk.core.listing import BadCursor, Ordering, Page, paginate
 from orgdesk.organizations.models import Organization
 
@@ -180,7 +180,7 @@ def run_list(
 
     base = restrict(actor, spec.permission, spec.rows(), within=within)
     if within is not None and scope == SCOPE_ORG:
-        base = base.filter(organization=within)
+        base = _own_rows(base, within)
 
     filterset = spec.filterset(params, queryset=base, actor=actor, organization=within)
     if not filterset.is_valid():
@@ -229,6 +229,15 @@ def run_list(
         q=q,
         wanted=wanted,
     )
+
+
+def _own_rows(qs: QuerySet[Any], organization: Organization) -> QuerySet[Any]:
+    """The rows of `organization` itself, not of those below it: by the model's tenant field
+    (an organizations list holds the organization itself)."""
+    field_name = tenant_field(qs.model)
+    if not field_name:
+        return qs.filter(pk=organization.pk)
+    return qs.filter(**{field_name: organization})
 
 
 def _search_text(search: Search, raw: str, problems: list[str]) -> tuple[str, Any]:
