@@ -33,13 +33,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from orgdesk.access.selectors import holds_roles
 from orgdesk.accounts.models import Account
 from orgdesk.accounts.validation import hidden_character_errors
-from orgdesk.branding.models import BrandingPolicy, OrganizationBranding
+from orgdesk.branding.selectors import default_policy, nearest_override
 from orgdesk.customer.sessions import sign_in
 from orgdesk.invitations.actions import InvalidInvitation, accept_invitation, recently_accepted
 from orgdesk.invitations.emails import invitation_language
 from orgdesk.invitations.models import Invitation
+from orgdesk.invitations.selectors import accepted_invitation
 from orgdesk.invitations.tokens import usable_invitation
 from orgdesk.security import mfa
 from orgdesk.security.signin import client_ip
@@ -75,15 +77,8 @@ def branding(invitation: Invitation) -> dict[str, Any]:
     """The organization's look: the application's branding policy colour, and the override of
     the organization (or the nearest organization above it that has one)."""
     organization = invitation.organization
-    policy = (
-        invitation.application.branding_policy
-        or BrandingPolicy.objects.filter(name="Default").first()
-    )
-    override = (
-        OrganizationBranding.objects.filter(organization__in=organization.lineage())
-        .order_by("-organization__depth")
-        .first()
-    )
+    policy = invitation.application.branding_policy or default_policy()
+    override = nearest_override(organization)
     primary = (_hex(policy.primary_color) if policy is not None else "") or DEFAULT_PRIMARY
     query = {"primary": primary}
     logo = ""
@@ -276,7 +271,7 @@ def accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 del request.session[SESSION_TOKEN]
                 request.session[SESSION_DONE] = {
                     "invitation": str(invitation.pk),
-                    "portal": account.role_assignments.exists(),
+                    "portal": holds_roles(account),
                 }
                 response: HttpResponse = redirect("invite:done")
                 # Registering signs the invitee in (customer/sessions.py).
@@ -381,7 +376,7 @@ def passkey_register_view(request: HttpRequest) -> JsonResponse:
     del request.session[SESSION_TOKEN]
     request.session[SESSION_DONE] = {
         "invitation": str(invitation.pk),
-        "portal": account.role_assignments.exists(),
+        "portal": holds_roles(account),
         "passkey": True,
     }
     response = JsonResponse({"redirect": reverse("invite:done")})
@@ -394,13 +389,7 @@ def passkey_register_view(request: HttpRequest) -> JsonResponse:
 def done_view(request: HttpRequest) -> HttpResponse:
     done: dict[str, Any] = request.session.get(SESSION_DONE) or {}
     invitation_id = done.get("invitation")
-    invitation = (
-        Invitation.objects.select_related("organization", "application")
-        .filter(pk=invitation_id, status=Invitation.Status.ACCEPTED)
-        .first()
-        if invitation_id
-        else None
-    )
+    invitation = accepted_invitation(invitation_id) if invitation_id else None
     if invitation is None:
         # A reload after the session ended, or a double submission: nothing more to say.
         return render(request, "customer/invite_done.html", {"generic": True})

@@ -22,6 +22,7 @@ from orgdesk.core.tokens import hash_token, well_formed
 from orgdesk.organizations.models import Application
 from orgdesk.security import actions as security_actions
 from orgdesk.security.models import CustomerSession
+from orgdesk.security.selectors import live_session
 from orgdesk.security.signin import client_ip
 
 COOKIE = "orgdesk_customer"
@@ -65,11 +66,7 @@ def current_customer_session(request: HttpRequest) -> CustomerSession | None:
     if not well_formed(token, MAX_TOKEN_LENGTH):
         return None
     now = timezone.now()
-    session = (
-        CustomerSession.objects.select_related("account__organization")
-        .filter(key_hash=hash_token(token), revoked_at__isnull=True, expires__gt=now)
-        .first()
-    )
+    session = live_session(hash_token(token), now)
     if session is None or not session.account.is_active:
         return None
     if now - session.last_activity >= ACTIVITY_GRANULARITY:

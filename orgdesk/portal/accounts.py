@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 
 from orgdesk.access.actor import Actor
 from orgdesk.access.protection import standing, standings
-from orgdesk.access.scoping import access_account, authority, require, restrict
+from orgdesk.access.scoping import access_account, authority, require
 from orgdesk.accounts import actions as account_actions
 from orgdesk.accounts.filters import MIN_SUBSTRING
 from orgdesk.accounts.lists import ACCOUNTS
-from orgdesk.accounts.models import Account, Group
+from orgdesk.accounts.models import Account
+from orgdesk.accounts.selectors import account_with_organization, filter_groups
 from orgdesk.lists import ListResult
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.listview import list_page
@@ -73,19 +74,12 @@ def _group_choices(
 ) -> list[tuple[str, str]]:
     """The groups offered in the filter: this organization's and the level below's, a short
     list (any group the admin may see can still be named in the URL, and then is offered)."""
-    groups = list(
-        Group.objects.filter(
-            pk__in=restrict(actor, "groups.view", Group, within=organization)
-            .filter(organization__depth__lte=organization.depth + 1)
-            .order_by("organization__depth", "organization__name", "name")
-            .values("pk")[:MAX_GROUP_CHOICES]
-        )
-        .select_related("organization")
-        .order_by("organization__depth", "organization__name", "name")
+    groups = filter_groups(
+        actor,
+        organization,
+        limit=MAX_GROUP_CHOICES,
+        chosen=result.filterset.active.get("group"),
     )
-    chosen = result.filterset.active.get("group")
-    if chosen is not None and chosen.pk not in {g.pk for g in groups}:
-        groups.append(Group.objects.select_related("organization").get(pk=chosen.pk))
     return [("", _("Any group"))] + [
         (str(g.pk), f"{g.name} · {g.organization.name}") for g in groups
     ]
@@ -277,7 +271,7 @@ def account_edit(request: AdminRequest, org: str, pk: str) -> HttpResponse:
             try:
                 account_actions.update_account(
                     actor=request.actor,
-                    account=Account.objects.select_related("organization").get(pk=account.pk),
+                    account=account_with_organization(account.pk),
                     changes={name: form.cleaned_data[name] for name in changed},
                     reason=form.cleaned_data["reason"],
                 )

@@ -14,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -25,24 +24,24 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from orgdesk.access.models import OrgRole
-from orgdesk.access.scoping import access, require, restrict
-from orgdesk.accounts.models import Group
+from orgdesk.access.scoping import require
+from orgdesk.access.selectors import roles_among
+from orgdesk.accounts.selectors import groups_by_name
 from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations import bulkfile
 from orgdesk.invitations.bulk import actions as bulk_actions
-from orgdesk.invitations.bulk import common as bulk_common
 from orgdesk.invitations.bulk import preview as bulk_preview
 from orgdesk.invitations.bulk import results as bulk_results
 from orgdesk.invitations.emails import invitation_language
-from orgdesk.invitations.models import ImportJob, ImportRow
+from orgdesk.invitations.models import ImportJob
+from orgdesk.invitations.selectors import BULK_PERMISSION, bulk_job_of, bulk_jobs, job_rows
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.stepup import StepUpRequired, has_recent_auth
 
-PERMISSION = "invitations.manage"
+PERMISSION = BULK_PERMISSION
 RECENT_JOBS = 20
 ROWS_PER_PAGE = 50
 # Multipart framing around the file: a request above MAX_BYTES plus this is refused unread.
@@ -78,20 +77,9 @@ class BulkInviteForm(forms.Form):
         self.fields["locale"].initial = invitation_language(translation.get_language() or "")
 
 
-def _jobs(request: AdminRequest, organization: Organization) -> QuerySet[ImportJob]:
-    return restrict(
-        request.actor,
-        PERMISSION,
-        ImportJob.objects.filter(kind=bulk_common.KIND, organization=organization).select_related(
-            "created_by"
-        ),
-        within=organization,
-    )
-
-
 def _job_or_404(request: AdminRequest, organization: Organization, pk: Any) -> ImportJob:
     require(request.actor, PERMISSION, organization)
-    job = access(request.actor, PERMISSION, _jobs(request, organization), pk)
+    job = bulk_job_of(request.actor, organization, pk)
     job.organization = organization
     return job
 
@@ -120,7 +108,7 @@ def _upload_page(
             **shell_context(request, organization, "invitations"),
             "form": form,
             "problem": problem,
-            "jobs": list(_jobs(request, organization).order_by("-created")[:RECENT_JOBS]),
+            "jobs": list(bulk_jobs(request.actor, organization).order_by("-created")[:RECENT_JOBS]),
             "recent_jobs": RECENT_JOBS,
             "max_rows": bulkfile.MAX_ROWS,
             "max_mb": bulkfile.MAX_BYTES // (1024 * 1024),
@@ -228,15 +216,13 @@ def _state_context(
         "resume_url": _job_url(organization, job, "bulk_job_resume"),
     }
     if job.status == ImportJob.Status.VALIDATED:
-        roles = list(OrgRole.objects.filter(pk__in=options.get("role_ids", [])).order_by("name"))
+        roles = list(roles_among(options.get("role_ids", [])))
         here = _job_url(organization, job)
         context.update(
             {
                 "days": options.get("days"),
                 "language": dict(settings.LANGUAGES).get(options.get("locale", ""), ""),
-                "groups": Group.objects.filter(pk__in=options.get("group_ids", []))
-                .select_related("organization")
-                .order_by("name"),
+                "groups": groups_by_name(options.get("group_ids", [])),
                 "roles": roles,
                 "ignored_columns": options.get("ignored_columns", []),
                 "needs_step_up": bool(roles) and not has_recent_auth(request.actor),
@@ -250,14 +236,11 @@ def _rows_page(request: HttpRequest, job: ImportJob, here: str) -> dict[str, Any
     show = request.GET.get("show", "problems")
     if show not in SHOW_CHOICES:
         show = "problems"
-    rows = ImportRow.objects.filter(job=job).select_related("notification")
-    if show == "problems":
-        rows = rows.filter(status__in=[ImportRow.Status.INVALID, ImportRow.Status.FAILED])
     try:
         after = max(int(request.GET.get("after", "0")), 0)
     except ValueError:
         after = 0
-    page = list(rows.filter(number__gt=after).order_by("number")[: ROWS_PER_PAGE + 1])
+    page = job_rows(job, problems_only=show == "problems", after=after, limit=ROWS_PER_PAGE + 1)
     more = len(page) > ROWS_PER_PAGE
     page = page[:ROWS_PER_PAGE]
     for row in page:

@@ -8,7 +8,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,12 +18,14 @@ from django.views.decorators.http import require_POST
 
 from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole
-from orgdesk.access.scoping import access, require, restrict
+from orgdesk.access.scoping import require
+from orgdesk.access.selectors import roles_among
 from orgdesk.accounts.models import Group
 from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations.emails import invitation_language
 from orgdesk.invitations.lists import INVITATIONS
 from orgdesk.invitations.models import Invitation
+from orgdesk.invitations.selectors import invitation_groups, invitation_roles, invitation_shown
 from orgdesk.organizations.models import Organization
 from orgdesk.portal.listview import list_page
 from orgdesk.portal.shell import current_organization, shell_context
@@ -33,26 +34,11 @@ from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.stepup import StepUpRequired, has_recent_auth
 
 
-def _invitations(request: AdminRequest, organization: Organization) -> QuerySet[Invitation]:
-    """The organization's own invitations (not those of the organizations below it)."""
-    return restrict(
-        request.actor,
-        "invitations.view",
-        Invitation.objects.select_related("application"),
-        within=organization,
-    ).filter(organization=organization)
-
-
 def _invitation_or_404(request: AdminRequest, organization: Organization, pk: Any) -> Invitation:
     """One invitation of the organization in the URL: 403 without invitations.view there,
     404 for another organization's invitation (whether or not it exists)."""
     require(request.actor, "invitations.view", organization)
-    return access(
-        request.actor,
-        "invitations.view",
-        _invitations(request, organization).select_related("organization", "invited_by"),
-        pk,
-    )
+    return invitation_shown(request.actor, organization, pk)
 
 
 @portal_login_required
@@ -107,7 +93,7 @@ class InviteForm(forms.Form):
         roles = invitation_actions.grantable_roles(actor, organization)
         roles_field = self.fields["roles"]
         assert isinstance(roles_field, forms.ModelMultipleChoiceField)
-        roles_field.queryset = OrgRole.objects.filter(pk__in=[r.pk for r in roles]).order_by("name")
+        roles_field.queryset = roles_among([r.pk for r in roles])
         self.can_assign_roles = bool(roles)
         # Handing out roles is granting them: it needs a recent sign-in, asked for up front so
         # nothing typed is lost on the way to confirm it.
@@ -189,8 +175,8 @@ def invitation_detail(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
         {
             **shell_context(request, organization, "invitations"),
             "invitation": invitation,
-            "groups": invitation.groups.select_related("organization").order_by("name"),
-            "roles": invitation.roles.order_by("name"),
+            "groups": invitation_groups(invitation),
+            "roles": invitation_roles(invitation),
             "language": dict(settings.LANGUAGES).get(invitation.locale, invitation.locale),
         },
     )

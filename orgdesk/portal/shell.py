@@ -7,6 +7,7 @@ from django.http import Http404
 
 from orgdesk.access.scoping import authority
 from orgdesk.organizations.models import Organization
+from orgdesk.organizations.selectors import organization_by_key, organizations_by_id
 from orgdesk.portal.models import AdminPreference
 from orgdesk.security.middleware import AdminRequest
 from orgdesk.ui.lists import PAGE_SIZES
@@ -24,7 +25,7 @@ def preferences(account: Any) -> AdminPreference:
 
 def current_organization(request: AdminRequest, key: str) -> Organization:
     """The organization in the URL, or 404 when missing or out of the admin's reach."""
-    organization = Organization.objects.filter(key=key).first()
+    organization = organization_by_key(key)
     if organization is None or not authority(request.actor).permissions_in(organization):
         raise Http404("No such organization.")
     return organization
@@ -36,7 +37,7 @@ def shell_context(request: AdminRequest, organization: Organization, tab: str) -
     held = auth.permissions_in(organization)
     grant_orgs = [org for org, _perms in auth.organizations()]
     favorite_ids = [str(f) for f in pref.favorites]
-    by_id = {str(o.id): o for o in Organization.objects.filter(id__in=favorite_ids)}
+    by_id = organizations_by_id(favorite_ids)
     favorites = [by_id[f] for f in favorite_ids if f in by_id and auth.permissions_in(by_id[f])]
     return {
         "organization": organization,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from orgdesk.access.scoping import authority, visible_or_404
 from orgdesk.accounts.models import Account
-from orgdesk.organizations.models import Organization
+from orgdesk.organizations.selectors import organization_by_id, organization_by_key
 from orgdesk.security import actions as security_actions
 from orgdesk.security import mfa, selectors
 from orgdesk.security.middleware import AdminRequest
@@ -412,7 +412,7 @@ def home_view(request: AdminRequest) -> HttpResponse:
     auth = authority(request.actor)
     entries = auth.organizations()
     for favorite in preferences(request.user).favorites:
-        org = Organization.objects.filter(pk=favorite).first()
+        org = organization_by_id(favorite)
         if org is not None and auth.permissions_in(org):
             return redirect("portal:accounts", org=org.key)
     if entries:
@@ -422,7 +422,7 @@ def home_view(request: AdminRequest) -> HttpResponse:
 
 @portal_login_required
 def organization_view(request: AdminRequest, org: str) -> HttpResponse:
-    organization = Organization.objects.filter(key=org).first()
+    organization = organization_by_key(org)
     if organization is None:
         raise Http404("No such organization.")
     visible_or_404(request.actor, organization)

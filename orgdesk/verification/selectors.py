@@ -2,8 +2,11 @@
 
 from django.db import models
 
+from orgdesk.access.actor import Actor
+from orgdesk.access.scoping import restrict
+from orgdesk.accounts.models import Account
 from orgdesk.organizations.models import Organization
-from orgdesk.verification.models import VerificationPolicy
+from orgdesk.verification.models import VerificationPolicy, VerificationResult
 
 
 def applicable_policies(organization: Organization) -> models.QuerySet[VerificationPolicy]:
@@ -18,3 +21,11 @@ def applicable_policies(organization: Organization) -> models.QuerySet[Verificat
     return VerificationPolicy.objects.filter(
         pk__in=VerificationPolicy.objects.filter(organizations__in=lineage).values("pk")
     ).order_by("name")
+
+
+def results_shown(actor: Actor, account: Account) -> models.QuerySet[VerificationResult]:
+    """The account's verification results, one per policy, with their policy; seen by whoever
+    may view the account (accounts.view)."""
+    return restrict(
+        actor, "accounts.view", VerificationResult.objects.select_related("policy")
+    ).filter(account=account)

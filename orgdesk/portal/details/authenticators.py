@@ -22,13 +22,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from orgdesk.access.scoping import restrict
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security import actions, enrolment
 from orgdesk.security.middleware import AdminRequest
-from orgdesk.security.models import Authenticator, EnrolmentLink
+from orgdesk.security.models import Authenticator
+from orgdesk.security.selectors import (
+    authenticator_to_manage,
+    authenticators_shown,
+    latest_enrolment_link,
+)
 
 ORDERING = Ordering("added", "created")
 SLUG = "authenticators"
@@ -47,9 +51,7 @@ def link_lifetime() -> str:
 
 
 def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
-    rows = restrict(request.actor, "authenticators.view", Authenticator).filter(
-        account=detail.account
-    )
+    rows = authenticators_shown(request.actor, detail.account)
     built = detail.page(rows, ORDERING, tab=SLUG)
     own = request.actor.is_account(detail.account)
     built["own_account"] = own
@@ -60,12 +62,7 @@ def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
         built["unproven_email"] = bool(account.email_set_by_admin_at and not account.email_verified)
         for row in built["page"].rows:
             row.reason_id = f"delete-authn-{row.pk}-reason"
-    latest = (
-        restrict(request.actor, "authenticators.view", EnrolmentLink)
-        .filter(account=detail.account)
-        .order_by("-created", "-id")
-        .first()
-    )
+    latest = latest_enrolment_link(request.actor, detail.account)
     if latest is not None:
         latest.account = detail.account
     built["pending_link"] = latest if latest is not None and enrolment.usable(latest) else None
@@ -126,15 +123,7 @@ def add(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
 @require_POST
 def delete(request: AdminRequest, org: str, pk: Any, authenticator_id: Any) -> HttpResponse:
     detail = _managed(request, org, pk)
-    authenticator = (
-        restrict(
-            request.actor,
-            "authenticators.manage",
-            Authenticator.objects.select_related("account__organization"),
-        )
-        .filter(account=detail.account, pk=authenticator_id)
-        .first()
-    )
+    authenticator = authenticator_to_manage(request.actor, detail.account, authenticator_id)
     if authenticator is None:
         raise Http404("No such authenticator.")
     label = authenticator.label

@@ -4,8 +4,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from orgdesk.access.scoping import restrict
-from orgdesk.consents.models import ConsentRecord
+from orgdesk.consents.selectors import consents_shown
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab
 from orgdesk.security.middleware import AdminRequest
@@ -14,10 +13,7 @@ ORDERING = Ordering("granted", "granted_at")
 
 
 def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
-    records = restrict(
-        request.actor, "consents.view", ConsentRecord.objects.select_related("policy")
-    ).filter(account=detail.account)
-    return detail.page(records, ORDERING, tab="consents")
+    return detail.page(consents_shown(request.actor, detail.account), ORDERING, tab="consents")
 
 
 TAB = Tab(

@@ -17,17 +17,21 @@ from itertools import groupby
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from orgdesk.access.scoping import authority, require, restrict
+from orgdesk.access.scoping import authority, require
 from orgdesk.accounts import actions as account_actions
-from orgdesk.accounts.groups import groups_open_to
-from orgdesk.accounts.models import Group, GroupMembership
+from orgdesk.accounts.models import Group
+from orgdesk.accounts.selectors import (
+    groups_to_join,
+    joinable_groups,
+    memberships_shown,
+    visible_group,
+)
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
@@ -38,27 +42,8 @@ ORDERING = Ordering("joined", "created")
 MAX_GROUP_CHOICES = 200
 
 
-def joinable(request: AdminRequest, detail: Detail) -> QuerySet[Group]:
-    """Groups the admin may put this account in (joined ones included; the action says so)."""
-    return restrict(
-        request.actor,
-        "groups.manage",
-        groups_open_to(detail.home).select_related("organization"),
-        within=detail.organization,
-    )
-
-
-def memberships(request: AdminRequest, detail: Detail) -> QuerySet[GroupMembership]:
-    visible_groups = restrict(request.actor, "groups.view", Group).values("pk")
-    return restrict(
-        request.actor,
-        "groups.view",
-        GroupMembership.objects.select_related("group__organization"),
-    ).filter(account=detail.account, group__in=visible_groups)
-
-
 def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
-    built = detail.page(memberships(request, detail), ORDERING, tab="groups")
+    built = detail.page(memberships_shown(request.actor, detail.account), ORDERING, tab="groups")
     auth = authority(request.actor)
     built["can_manage"] = detail.can("groups.manage")
     for membership in built["page"].rows:
@@ -66,11 +51,10 @@ def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
             "groups.manage", membership.group.organization
         )
     if built["can_manage"]:
-        joined = GroupMembership.objects.filter(account=detail.account).values("group_id")
         choices = list(
-            joinable(request, detail)
-            .exclude(pk__in=joined)
-            .order_by("organization__depth", "name", "pk")[: MAX_GROUP_CHOICES + 1]
+            groups_to_join(request.actor, detail.account, detail.organization)[
+                : MAX_GROUP_CHOICES + 1
+            ]
         )
         built["choices_cut"] = len(choices) > MAX_GROUP_CHOICES
         built["max_choices"] = MAX_GROUP_CHOICES
@@ -89,7 +73,11 @@ def _chosen_group(request: AdminRequest, detail: Detail) -> Group:
         key = uuid.UUID(request.POST.get("group", ""))
     except ValueError:
         key = None
-    group = joinable(request, detail).filter(pk=key).first() if key else None
+    group = (
+        joinable_groups(request.actor, detail.account, detail.organization).filter(pk=key).first()
+        if key
+        else None
+    )
     if group is None:
         raise ValidationError(gettext("Choose a group from the list."))
     return group
@@ -123,11 +111,7 @@ def add(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
 def remove(request: AdminRequest, org: str, pk: Any, group: uuid.UUID) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
     require(request.actor, "groups.manage", detail.home)
-    found = (
-        restrict(request.actor, "groups.view", Group.objects.select_related("organization"))
-        .filter(pk=group)
-        .first()
-    )
+    found = visible_group(request.actor, group)
     if found is None:
         raise Http404("No such group.")
     account = detail.account

@@ -6,25 +6,17 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orgdesk.access.scoping import restrict
 from orgdesk.core.listing import Ordering
-from orgdesk.notifications.models import Notification
+from orgdesk.notifications.selectors import notifications_shown
 from orgdesk.portal.details import Detail, Tab
 from orgdesk.security.middleware import AdminRequest
 
 ORDERING = Ordering("sent", "sent_at")
-# What the table shows; the delivery error text (SMTP replies and the like) stays internal.
-COLUMNS = ("id", "sent_at", "channel", "target", "expires_at", "status", "template__name")
 
 
 def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
-    notifications = (
-        restrict(
-            request.actor, "notifications.view", Notification.objects.select_related("template")
-        )
-        .filter(account=detail.account)
-        .only(*COLUMNS)
-    )
+    # Only what the table shows is read (notifications.selectors.SHOWN_COLUMNS).
+    notifications = notifications_shown(request.actor, detail.account)
     return {**detail.page(notifications, ORDERING, tab="notifications"), "now": timezone.now()}
 
 

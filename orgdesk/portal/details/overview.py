@@ -31,7 +31,7 @@ from orgdesk.accounts.models import Account
 from orgdesk.accounts.passwords import latest_link_id
 from orgdesk.accounts.pictures import MAX_UPLOAD_BYTES, Picture, process_upload
 from orgdesk.accounts.validation import normalize_phone
-from orgdesk.notifications.models import NotificationTemplate
+from orgdesk.notifications.selectors import link_lifetime_minutes
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security.middleware import AdminRequest
@@ -301,11 +301,7 @@ def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
         recent = recent_events(request.actor, account)
     reset_minutes = None
     if detail.can("accounts.reset_password"):
-        reset_minutes = (
-            NotificationTemplate.objects.filter(code="password_reset")
-            .values_list("expires_after", flat=True)
-            .first()
-        )
+        reset_minutes = link_lifetime_minutes("password_reset")
     return {
         "can_edit": can_edit,
         "identifiers_form": bound.get("identifiers")

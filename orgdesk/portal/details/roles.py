@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext
@@ -22,11 +21,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from orgdesk.access.actions import GrantError, grant_role, revoke_role
-from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.access.models import RoleAssignment
 from orgdesk.access.protection import may_grant
-from orgdesk.access.scoping import authority, restrict
+from orgdesk.access.scoping import authority
+from orgdesk.access.selectors import (
+    assignable_organizations,
+    find_role,
+    grants_shown,
+    roles_by_name,
+)
 from orgdesk.core.listing import Ordering
-from orgdesk.organizations.models import Organization
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security.middleware import AdminRequest
@@ -36,25 +40,12 @@ ORDERING = Ordering("granted", "created")
 MAX_ORGANIZATION_CHOICES = 200
 
 
-def grants(request: AdminRequest, detail: Detail) -> QuerySet[RoleAssignment]:
-    return restrict(
-        request.actor,
-        "roles.view",
-        RoleAssignment.objects.select_related("organization", "role"),
-    ).filter(account=detail.account)
-
-
-def assignable_organizations(request: AdminRequest, detail: Detail) -> QuerySet[Organization]:
-    """Organizations of the account's tree where the admin may assign roles."""
-    return restrict(request.actor, "roles.assign", Organization).filter(root_id=detail.home.root_id)
-
-
 def _is_self(request: AdminRequest, detail: Detail) -> bool:
     return request.actor.is_account(detail.account)
 
 
 def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
-    built = detail.page(grants(request, detail), ORDERING, tab="roles")
+    built = detail.page(grants_shown(request.actor, detail.account), ORDERING, tab="roles")
     own = _is_self(request, detail)
     # An account holding more than the admin is read-only to them (access/protection.py).
     locked = own or detail.standing.read_only
@@ -66,7 +57,7 @@ def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
     if locked:
         return built
     organizations = list(
-        assignable_organizations(request, detail).order_by("depth", "path")[
+        assignable_organizations(request.actor, detail.home).order_by("depth", "path")[
             : MAX_ORGANIZATION_CHOICES + 1
         ]
     )
@@ -74,7 +65,7 @@ def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
         return built
     built["organizations_cut"] = len(organizations) > MAX_ORGANIZATION_CHOICES
     organizations = sorted(organizations[:MAX_ORGANIZATION_CHOICES], key=lambda o: o.route)
-    roles = list(OrgRole.objects.order_by("name"))
+    roles = list(roles_by_name())
     offered = [r for r in roles if any(may_grant(request.actor, o, r) for o in organizations)]
     if offered:
         built.update(
@@ -95,7 +86,7 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 def _require_some_assign(request: AdminRequest, detail: Detail) -> None:
     """403 unless the admin may assign roles somewhere in the account's tree."""
-    if not assignable_organizations(request, detail).exists():
+    if not assignable_organizations(request.actor, detail.home).exists():
         raise PermissionDenied(gettext("You may not assign roles in this organization."))
 
 
@@ -109,12 +100,14 @@ def assign(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
     def run() -> RoleAssignment:
         key = _uuid(request.POST.get("organization", ""))
         organization = (
-            assignable_organizations(request, detail).filter(pk=key).first() if key else None
+            assignable_organizations(request.actor, detail.home).filter(pk=key).first()
+            if key
+            else None
         )
         if organization is None:
             raise ValidationError(gettext("Choose an organization from the list."))
         key = _uuid(request.POST.get("role", ""))
-        role = OrgRole.objects.filter(pk=key).first() if key else None
+        role = find_role(key) if key else None
         if role is None:
             raise ValidationError(gettext("Choose a role from the list."))
         try:
@@ -153,7 +146,12 @@ def assign(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
 @require_POST
 def revoke(request: AdminRequest, org: str, pk: Any, assignment: int) -> HttpResponse:
     detail = detail_for(request, org, pk, "accounts.view")
-    found = grants(request, detail).select_related("account").filter(pk=assignment).first()
+    found = (
+        grants_shown(request.actor, detail.account)
+        .select_related("account")
+        .filter(pk=assignment)
+        .first()
+    )
     if found is None:
         raise Http404("No such role assignment.")
     if not authority(request.actor).can("roles.assign", found.organization):

@@ -9,12 +9,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from orgdesk.access.scoping import restrict
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
@@ -22,6 +20,7 @@ from orgdesk.security import actions, geo
 from orgdesk.security.devices import browser_and_system
 from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.models import CustomerSession
+from orgdesk.security.selectors import live_sessions
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +67,7 @@ def _named(location: tuple[str, str]) -> tuple[str, str]:
 
 
 def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
-    active = restrict(request.actor, "sessions.view", CustomerSession).filter(
-        account=detail.account, revoked_at__isnull=True, expires__gt=timezone.now()
-    )
+    active = live_sessions(request.actor, detail.account)
     built = detail.page(active, ORDERING, tab="sessions")
     rows = [
         {"session": s, "device": device_of(s), "location": _named(location_of(s))}

@@ -12,14 +12,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from orgdesk.access.scoping import restrict
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security.middleware import AdminRequest
 from orgdesk.verification.actions import verify_manually
 from orgdesk.verification.models import VerificationPolicy, VerificationResult
-from orgdesk.verification.selectors import applicable_policies
+from orgdesk.verification.selectors import applicable_policies, results_shown
 
 ORDERING = Ordering("updated", "updated")
 
@@ -52,9 +51,7 @@ class ManualVerificationForm(forms.Form):
 
 
 def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
-    results = restrict(
-        request.actor, "accounts.view", VerificationResult.objects.select_related("policy")
-    ).filter(account=detail.account)
+    results = results_shown(request.actor, detail.account)
     can_verify = detail.can("identity.verify") and not request.actor.is_account(detail.account)
     policies = list(applicable_policies(detail.home)) if can_verify else []
     return {
