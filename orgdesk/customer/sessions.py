@@ -70,8 +70,7 @@ def current_customer_session(request: HttpRequest) -> CustomerSession | None:
     if session is None or not session.account.is_active:
         return None
     if now - session.last_activity >= ACTIVITY_GRANULARITY:
-        CustomerSession.objects.filter(pk=session.pk).update(last_activity=now)
-        session.last_activity = now
+        security_actions.note_session_activity(session=session, now=now)
     return session
 
 

@@ -176,6 +176,13 @@ def start_customer_session(
     return session, token
 
 
+def note_session_activity(*, session: CustomerSession, now: dt.datetime) -> None:
+    """Stamp a live session as used now (the Sessions tab's "last activity"). Bookkeeping
+    of a session its own cookie presented, at most once a minute: no actor, no event."""
+    CustomerSession.objects.filter(pk=session.pk).update(last_activity=now)
+    session.last_activity = now
+
+
 @transaction.atomic
 def end_customer_session(*, actor: Actor, session: CustomerSession) -> bool:
     """Sign out of one session (its own account only). False when it had already ended."""
