@@ -14,16 +14,15 @@ scanned.
 import json
 from typing import Any
 
-from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from orgdesk.customer.forms import CodeForm
 from orgdesk.security import actions as security_actions
 from orgdesk.security import enrolment, mfa
 from orgdesk.security.enrolment import InvalidEnrolmentLink
@@ -32,16 +31,6 @@ from orgdesk.security.models import EnrolmentLink
 SESSION_LINK = "orgdesk_enrol_link"
 SESSION_DONE = "orgdesk_enrol_done"
 INVALID_STATUS = 404
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Code"),
-        max_length=32,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
-    )
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:

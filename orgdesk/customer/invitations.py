@@ -17,26 +17,20 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
-from django.contrib.auth.password_validation import (
-    password_validators_help_text_html,
-    validate_password,
-)
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgdesk.access.selectors import holds_roles
 from orgdesk.accounts.models import Account
-from orgdesk.accounts.validation import hidden_character_errors
 from orgdesk.branding.selectors import default_policy, nearest_override
+from orgdesk.customer.forms import NamesForm, RegisterForm
 from orgdesk.customer.sessions import sign_in
 from orgdesk.invitations.actions import InvalidInvitation, accept_invitation, recently_accepted
 from orgdesk.invitations.emails import invitation_language
@@ -137,80 +131,6 @@ def theme_css(request: HttpRequest) -> HttpResponse:
 
 
 # ---- registration ------------------------------------------------------------------------------
-
-
-def _refuse_hidden_characters(form: forms.Form, data: dict[str, Any]) -> None:
-    """Names with text-direction controls or other invisible characters: an error on the
-    field (Account.clean refuses them too, but its error would not say which field)."""
-    names: dict[str, Any] = {
-        name: data[name] for name in ("given_name", "family_name") if name in data
-    }
-    errors = hidden_character_errors(names)
-    if errors:
-        form.add_error(None, errors)
-
-
-class NamesForm(forms.Form):
-    """The names alone: what a passkey registration sends before the browser's ceremony."""
-
-    given_name = forms.CharField(label=gettext_lazy("Given name"), max_length=150)
-    family_name = forms.CharField(label=gettext_lazy("Family name"), max_length=150)
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()  # Form.clean() returns cleaned_data
-        data = self.cleaned_data
-        _refuse_hidden_characters(self, data)
-        return data
-
-
-class RegisterForm(forms.Form):
-    given_name = forms.CharField(
-        label=gettext_lazy("Given name"),
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-    )
-    family_name = forms.CharField(
-        label=gettext_lazy("Family name"),
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-    )
-    password1 = forms.CharField(
-        label=gettext_lazy("Password"),
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password2 = forms.CharField(
-        label=gettext_lazy("Confirm the password"),
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def __init__(self, *args: Any, invitation: Invitation, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.invitation = invitation
-        self.fields["password1"].help_text = password_validators_help_text_html()
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()  # Form.clean() returns cleaned_data
-        data = self.cleaned_data
-        _refuse_hidden_characters(self, data)
-        first, second = data.get("password1"), data.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", _("The two passwords do not match."))
-        elif first:
-            candidate = Account(
-                organization=self.invitation.organization,
-                email=self.invitation.email,
-                given_name=data.get("given_name", ""),
-                family_name=data.get("family_name", ""),
-            )
-            try:
-                validate_password(first, user=candidate)
-            except ValidationError as exc:
-                self.add_error("password1", exc)
-        return data
 
 
 def _page(

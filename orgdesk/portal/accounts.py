@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from orgdesk.access.actor import Actor
@@ -24,6 +24,7 @@ from orgdesk.accounts.models import Account
 from orgdesk.accounts.selectors import account_with_organization, filter_groups
 from orgdesk.lists import ListResult
 from orgdesk.organizations.models import Organization
+from orgdesk.portal.forms import CreateAccountForm, EditAccountForm, SetPasswordForm
 from orgdesk.portal.listview import list_page
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required, step_up_required
@@ -116,47 +117,6 @@ def _row_permissions(actor: Actor, rows: "list[AccountRow]", perms: frozenset[st
 # ---- create ----------------------------------------------------------------------------------
 
 
-class CreateAccountForm(forms.Form):
-    PASSWORD_SET = "set"  # noqa: S105 (a choice value)
-    PASSWORD_LINK = "link"  # noqa: S105 (a choice value)
-
-    email = forms.EmailField(label=gettext_lazy("Email"), required=False, max_length=254)
-    username = forms.CharField(label=gettext_lazy("Username"), required=False, max_length=150)
-    phone = forms.CharField(
-        label=gettext_lazy("Phone"),
-        required=False,
-        max_length=32,
-        help_text=gettext_lazy("International format, such as +33612345678."),
-    )
-    given_name = forms.CharField(label=gettext_lazy("Given name"), max_length=150)
-    family_name = forms.CharField(label=gettext_lazy("Family name"), max_length=150)
-    password_choice = forms.ChoiceField(
-        label=gettext_lazy("Password"),
-        choices=[
-            (PASSWORD_LINK, gettext_lazy("Email a link to set a password")),
-            (PASSWORD_SET, gettext_lazy("Set an initial password")),
-        ],
-        initial=PASSWORD_LINK,
-        widget=forms.RadioSelect,
-    )
-    password = forms.CharField(
-        label=gettext_lazy("Initial password"),
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        choice = data.get("password_choice")
-        if choice == self.PASSWORD_SET and not data.get("password"):
-            self.add_error("password", _("Enter the initial password."))
-        if choice == self.PASSWORD_LINK and not data.get("email"):
-            self.add_error("email", _("A set-password link needs an email address."))
-        return data
-
-
 @portal_login_required
 def account_create(request: AdminRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
@@ -226,28 +186,6 @@ def _send_set_password_link(request: AdminRequest, account: Account) -> None:
 # ---- row actions -----------------------------------------------------------------------------
 
 
-class EditAccountForm(forms.ModelForm):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason (optional)"),
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    class Meta:
-        model = Account
-        fields = ["username", "email", "phone", "given_name", "family_name", "display_name"]
-
-    def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if reason_required:
-            self.fields["reason"].label = gettext_lazy("Reason for changing identifiers")
-            self.fields["reason"].help_text = gettext_lazy(
-                "This account holds an organization role: changing its username, email or "
-                "phone needs a reason, kept in its activity."
-            )
-
-
 @portal_login_required
 def account_edit(request: AdminRequest, org: str, pk: str) -> HttpResponse:
     organization = current_organization(request, org)
@@ -295,17 +233,6 @@ def account_edit(request: AdminRequest, org: str, pk: str) -> HttpResponse:
         "portal/accounts/edit.html",
         {**shell_context(request, organization, "accounts"), "form": form, "account": account},
         status=status,
-    )
-
-
-class SetPasswordForm(forms.Form):
-    password = forms.CharField(
-        label=gettext_lazy("New password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    reason = forms.CharField(
-        label=gettext_lazy("Reason (optional)"), required=False, max_length=500
     )
 
 

@@ -10,32 +10,29 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import translation
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from orgdesk.access.scoping import require
 from orgdesk.access.selectors import roles_among
 from orgdesk.accounts.selectors import groups_by_name
-from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations import bulkfile
 from orgdesk.invitations.bulk import actions as bulk_actions
 from orgdesk.invitations.bulk import preview as bulk_preview
 from orgdesk.invitations.bulk import results as bulk_results
-from orgdesk.invitations.emails import invitation_language
 from orgdesk.invitations.models import ImportJob
 from orgdesk.invitations.selectors import BULK_PERMISSION, bulk_job_of, bulk_jobs, job_rows
 from orgdesk.organizations.models import Organization
+from orgdesk.portal.forms import BulkInviteForm
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security.middleware import AdminRequest
@@ -47,34 +44,6 @@ ROWS_PER_PAGE = 50
 # Multipart framing around the file: a request above MAX_BYTES plus this is refused unread.
 REQUEST_OVERHEAD = 64 * 1024
 SHOW_CHOICES = ("problems", "all")
-
-
-class BulkInviteForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("CSV file"),
-        error_messages={
-            "required": gettext_lazy("Choose a CSV file to upload."),
-            "empty": gettext_lazy(
-                "The file is empty. Upload a CSV file with a header line and one row per invitee."
-            ),
-        },
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
-    )
-    locale = forms.ChoiceField(
-        label=gettext_lazy("Language of the invitations"), choices=settings.LANGUAGES
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        maximum = invitation_actions.max_days()
-        self.fields["days"] = forms.IntegerField(
-            label=_("Valid for (days)"),
-            min_value=1,
-            max_value=maximum,
-            initial=invitation_actions.default_days(),
-            help_text=_("From 1 to %(max)d days.") % {"max": maximum},
-        )
-        self.fields["locale"].initial = invitation_language(translation.get_language() or "")
 
 
 def _job_or_404(request: AdminRequest, organization: Organization, pk: Any) -> ImportJob:

@@ -11,27 +11,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from orgdesk.access.actor import Actor
-from orgdesk.access.models import OrgRole
 from orgdesk.access.scoping import require
-from orgdesk.access.selectors import roles_among
-from orgdesk.accounts.models import Group
 from orgdesk.invitations import actions as invitation_actions
-from orgdesk.invitations.emails import invitation_language
 from orgdesk.invitations.lists import INVITATIONS
 from orgdesk.invitations.models import Invitation
 from orgdesk.invitations.selectors import invitation_groups, invitation_roles, invitation_shown
 from orgdesk.organizations.models import Organization
+from orgdesk.portal.forms import InviteForm
 from orgdesk.portal.listview import list_page
 from orgdesk.portal.shell import current_organization, shell_context
 from orgdesk.portal.views import portal_login_required
 from orgdesk.security.middleware import AdminRequest
-from orgdesk.security.stepup import StepUpRequired, has_recent_auth
+from orgdesk.security.stepup import StepUpRequired
 
 
 def _invitation_or_404(request: AdminRequest, organization: Organization, pk: Any) -> Invitation:
@@ -48,61 +42,6 @@ def invitations_list(request: AdminRequest, org: str) -> HttpResponse:
 
 
 # ---- invite ------------------------------------------------------------------------------------
-
-
-class GroupChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name} · {obj.organization.name}"
-
-
-class InviteForm(forms.Form):
-    email = forms.EmailField(label=gettext_lazy("Email address"), max_length=254)
-    given_name = forms.CharField(label=gettext_lazy("Given name"), max_length=150, required=False)
-    family_name = forms.CharField(label=gettext_lazy("Family name"), max_length=150, required=False)
-    groups = GroupChoiceField(
-        label=gettext_lazy("Groups"),
-        queryset=Group.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    roles = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Roles"),
-        queryset=OrgRole.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    locale = forms.ChoiceField(
-        label=gettext_lazy("Language of the invitation"), choices=settings.LANGUAGES
-    )
-
-    def __init__(self, *args: Any, actor: Actor, organization: Organization, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.organization = organization
-        maximum = invitation_actions.max_days()
-        self.fields["days"] = forms.IntegerField(
-            label=_("Valid for (days)"),
-            min_value=1,
-            max_value=maximum,
-            initial=invitation_actions.default_days(),
-            help_text=_("From 1 to %(max)d days.") % {"max": maximum},
-        )
-        self.fields["locale"].initial = invitation_language(translation.get_language() or "")
-        groups = self.fields["groups"]
-        assert isinstance(groups, forms.ModelMultipleChoiceField)
-        groups.queryset = invitation_actions.allowed_groups(actor, organization)
-        roles = invitation_actions.grantable_roles(actor, organization)
-        roles_field = self.fields["roles"]
-        assert isinstance(roles_field, forms.ModelMultipleChoiceField)
-        roles_field.queryset = roles_among([r.pk for r in roles])
-        self.can_assign_roles = bool(roles)
-        # Handing out roles is granting them: it needs a recent sign-in, asked for up front so
-        # nothing typed is lost on the way to confirm it.
-        self.roles_need_step_up = bool(roles) and not has_recent_auth(actor)
-        if self.roles_need_step_up:
-            self.fields["roles"].disabled = True
-
-    def clean_email(self) -> str:
-        return invitation_actions.check_invitee(self.organization, self.cleaned_data["email"])
 
 
 def _attach(form: forms.Form, exc: ValidationError) -> None:

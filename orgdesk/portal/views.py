@@ -7,7 +7,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST
 from orgdesk.access.scoping import authority, visible_or_404
 from orgdesk.accounts.models import Account
 from orgdesk.organizations.selectors import organization_by_id, organization_by_key
+from orgdesk.portal.forms import CodeForm, LoginForm, StepUpForm
 from orgdesk.security import actions as security_actions
 from orgdesk.security import mfa, selectors
 from orgdesk.security.middleware import AdminRequest
@@ -110,20 +110,6 @@ def _signed_in_response(request: HttpRequest, account: Account) -> HttpResponse:
 # ---- sign-in ---------------------------------------------------------------------------------
 
 
-class LoginForm(forms.Form):
-    identifier = forms.CharField(
-        label=gettext_lazy("Email, username or phone"),
-        max_length=254,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
-    )
-    password = forms.CharField(
-        label=gettext_lazy("Password"),
-        max_length=4096,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(_safe_next(request))
@@ -168,17 +154,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
         "portal/login.html",
         {"form": form, "next": request.GET.get("next", request.POST.get("next", ""))},
         status=status,
-    )
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Code"),
-        max_length=32,
-        required=False,  # a passkey assertion comes without a code
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
     )
 
 
@@ -234,18 +209,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 # ---- step-up ---------------------------------------------------------------------------------
-
-
-class StepUpForm(forms.Form):
-    password = forms.CharField(
-        label=gettext_lazy("Password"),
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    code = forms.CharField(
-        label=gettext_lazy("Or a code from your authenticator"), required=False, max_length=32
-    )
 
 
 @portal_login_required
