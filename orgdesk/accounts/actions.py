@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 from orgdesk.access.actor import Actor
 from orgdesk.access.protection import require_manage, require_not_last_admin, require_sign_in_change
 from orgdesk.access.scoping import require
-from orgdesk.accounts import identifiers
+from orgdesk.accounts import identifiers, passwords
 from orgdesk.accounts.groups import may_join
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import reason_metadata, record
+from orgdesk.notifications.delivery import queue_email
+from orgdesk.notifications.models import Notification
 from orgdesk.organizations.models import Organization
 from orgdesk.security.stepup import require_recent_auth
 
@@ -394,18 +396,96 @@ def send_password_reset(
     page knew of (None: none); when a newer one exists already, the request is a repeat (a
     double submission, or another admin just sent one) and nothing is sent: returns None.
     Raises PermissionDenied, ValidationError (no email, disabled account)."""
-    from orgdesk.accounts.passwords import PasswordLinkError, latest_link_id, send_password_link
-
     require(actor, "accounts.reset_password", _home(account))
     if require_sign_in_change(actor, account, reason).needs_reason:
         require_recent_auth(actor)
     account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
-    if after_link is not ANY_LINK and latest_link_id(account, "password_reset") != after_link:
+    if (
+        after_link is not ANY_LINK
+        and passwords.latest_link_id(account, "password_reset") != after_link
+    ):
         return None
     identifiers.require_proven_email(account)
     try:
         return send_password_link(
             actor=actor, account=account, purpose="password_reset", reason=reason
         )
-    except PasswordLinkError as exc:
+    except passwords.PasswordLinkError as exc:
         raise ValidationError(str(exc)) from None
+
+
+# ---- password links (accounts/passwords.py makes and checks them) ----------------------------
+
+
+@transaction.atomic
+def send_password_link(
+    *, actor: Actor, account: Account, purpose: passwords.Purpose, reason: str = ""
+) -> Notification:
+    """Email the account a link to set (new account) or reset its password.
+
+    Supersedes any earlier link of the same purpose. Raises PermissionDenied/Http404 (scoping)
+    and PasswordLinkError (no email, disabled account).
+    """
+    passwords.check_purpose(purpose)
+    if account.organization is None:
+        if not actor.is_system and not actor.is_brand:
+            raise PermissionDenied("Only brand admins manage brand admins.")
+    else:
+        require(actor, passwords.PURPOSES[purpose], account.organization)
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if not account.email:
+        raise passwords.PasswordLinkError(
+            _("This account has no email address to send the link to.")
+        )
+    if not account.is_active:
+        raise passwords.PasswordLinkError(
+            _("This account is disabled. Enable it before sending a link.")
+        )
+
+    # The token covers the newest link of the purpose: made once the notification exists.
+    notification = queue_email(
+        account=account,
+        template_code=purpose,
+        target=account.email,
+        values={"link": lambda _notification: passwords.link_for(account, purpose)},
+    )
+    record(
+        "account.password_reset_sent",
+        account=account,
+        actor=actor,
+        metadata={"purpose": purpose, "notification": notification.pk, **reason_metadata(reason)},
+    )
+    return notification
+
+
+@transaction.atomic
+def complete_password_link(
+    *, uidb64: str, purpose: passwords.Purpose, token: str, password: str, ip: str | None = None
+) -> Account:
+    """The customer sets a password through a link. Raises InvalidPasswordLink or
+    ValidationError (password validators). A reset also signs the customer out everywhere."""
+    found = passwords.account_for_link(uidb64, purpose, token)
+    if found is None:
+        raise passwords.InvalidPasswordLink(_("This link is no longer valid."))
+    # Lock, then check again: two submissions of one link cannot both succeed.
+    account = Account.objects.select_for_update().get(pk=found.pk)
+    if not account.is_active or not passwords.TOKEN_GENERATORS[purpose].check_token(account, token):
+        raise passwords.InvalidPasswordLink(_("This link is no longer valid."))
+    validate_password(password, user=account)
+    account.set_password(password)
+    account.save(update_fields=["password", "updated"])
+    metadata: dict[str, Any] = {"purpose": purpose}
+    if purpose == "password_reset":
+        from orgdesk.security.models import CustomerSession
+
+        metadata["sessions_revoked"] = CustomerSession.objects.filter(
+            account=account, revoked_at__isnull=True, expires__gt=timezone.now()
+        ).update(revoked_at=timezone.now())
+    record(
+        "password_change",
+        account=account,
+        actor=Actor.customer(account, ip=ip),
+        ip=ip,
+        metadata=metadata,
+    )
+    return account

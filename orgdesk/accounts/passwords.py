@@ -14,22 +14,14 @@ import logging
 from typing import Any, Literal
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
-from django.utils.translation import gettext as _
 
-from orgdesk.access.actor import Actor
-from orgdesk.access.scoping import require
 from orgdesk.accounts.models import Account
-from orgdesk.activity.recorder import record
-from orgdesk.notifications.delivery import queue_email
 from orgdesk.notifications.models import Notification, NotificationTemplate
 
 logger = logging.getLogger(__name__)
@@ -50,7 +42,7 @@ class InvalidPasswordLink(PasswordLinkError):
     """The link is wrong, expired, used or superseded (deliberately not saying which)."""
 
 
-def _check_purpose(purpose: str) -> None:
+def check_purpose(purpose: str) -> None:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown password link purpose {purpose!r}")
 
@@ -126,48 +118,6 @@ def link_for(account: Account, purpose: str) -> str:
     return f"{settings.ORGDESK_PUBLIC_URL}{path}?purpose={purpose}"
 
 
-def _reason(reason: str) -> dict[str, str]:
-    reason = (reason or "").strip()[:500]
-    return {"reason": reason} if reason else {}
-
-
-@transaction.atomic
-def send_password_link(
-    *, actor: Actor, account: Account, purpose: Purpose, reason: str = ""
-) -> Notification:
-    """Email the account a link to set (new account) or reset its password.
-
-    Supersedes any earlier link of the same purpose. Raises PermissionDenied/Http404 (scoping)
-    and PasswordLinkError (no email, disabled account).
-    """
-    _check_purpose(purpose)
-    if account.organization is None:
-        if not actor.is_system and not actor.is_brand:
-            raise PermissionDenied("Only brand admins manage brand admins.")
-    else:
-        require(actor, PURPOSES[purpose], account.organization)
-    account = Account.objects.select_for_update().get(pk=account.pk)
-    if not account.email:
-        raise PasswordLinkError(_("This account has no email address to send the link to."))
-    if not account.is_active:
-        raise PasswordLinkError(_("This account is disabled. Enable it before sending a link."))
-
-    # The token covers the newest link of the purpose: made once the notification exists.
-    notification = queue_email(
-        account=account,
-        template_code=purpose,
-        target=account.email,
-        values={"link": lambda _notification: link_for(account, purpose)},
-    )
-    record(
-        "account.password_reset_sent",
-        account=account,
-        actor=actor,
-        metadata={"purpose": purpose, "notification": notification.pk, **_reason(reason)},
-    )
-    return notification
-
-
 def account_for_link(uidb64: str, purpose: str, token: str) -> Account | None:
     """The account a valid link belongs to, else None (whatever the reason)."""
     if purpose not in PURPOSES:
@@ -179,37 +129,4 @@ def account_for_link(uidb64: str, purpose: str, token: str) -> Account | None:
         return None
     if not account.is_active or not TOKEN_GENERATORS[purpose].check_token(account, token):
         return None
-    return account
-
-
-@transaction.atomic
-def complete_password_link(
-    *, uidb64: str, purpose: Purpose, token: str, password: str, ip: str | None = None
-) -> Account:
-    """The customer sets a password through a link. Raises InvalidPasswordLink or
-    ValidationError (password validators). A reset also signs the customer out everywhere."""
-    found = account_for_link(uidb64, purpose, token)
-    if found is None:
-        raise InvalidPasswordLink(_("This link is no longer valid."))
-    # Lock, then check again: two submissions of one link cannot both succeed.
-    account = Account.objects.select_for_update().get(pk=found.pk)
-    if not account.is_active or not TOKEN_GENERATORS[purpose].check_token(account, token):
-        raise InvalidPasswordLink(_("This link is no longer valid."))
-    validate_password(password, user=account)
-    account.set_password(password)
-    account.save(update_fields=["password", "updated"])
-    metadata: dict[str, Any] = {"purpose": purpose}
-    if purpose == "password_reset":
-        from orgdesk.security.models import CustomerSession
-
-        metadata["sessions_revoked"] = CustomerSession.objects.filter(
-            account=account, revoked_at__isnull=True, expires__gt=timezone.now()
-        ).update(revoked_at=timezone.now())
-    record(
-        "password_change",
-        account=account,
-        actor=Actor.customer(account, ip=ip),
-        ip=ip,
-        metadata=metadata,
-    )
     return account

@@ -18,12 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from orgdesk.accounts.passwords import (
-    PURPOSES,
-    InvalidPasswordLink,
-    account_for_link,
-    complete_password_link,
-)
+from orgdesk.accounts.actions import complete_password_link
+from orgdesk.accounts.passwords import PURPOSES, InvalidPasswordLink, account_for_link
 from orgdesk.security.signin import client_ip
 
 SET_TOKEN = "set"  # noqa: S105 - a path segment, not a secret

@@ -171,10 +171,12 @@ def _attach_errors(form: forms.BaseForm, exc: ValidationError) -> None:
 
 
 def _send_set_password_link(request: AdminRequest, account: Account) -> None:
-    from orgdesk.accounts.passwords import PasswordLinkError, send_password_link
+    from orgdesk.accounts.passwords import PasswordLinkError
 
     try:
-        send_password_link(actor=request.actor, account=account, purpose="set_password")
+        account_actions.send_password_link(
+            actor=request.actor, account=account, purpose="set_password"
+        )
     except PasswordLinkError as exc:
         messages.warning(request, str(exc))
     else:

@@ -14,15 +14,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from orgdesk.accounts.actions import create_account, disable_account, set_password
+from orgdesk.accounts.actions import (
+    complete_password_link,
+    create_account,
+    disable_account,
+    send_password_link,
+    set_password,
+)
 from orgdesk.accounts.models import Account
 from orgdesk.accounts.passwords import (
     InvalidPasswordLink,
     PasswordLinkError,
     PasswordLinkTokenGenerator,
-    complete_password_link,
     encode_uid,
-    send_password_link,
 )
 from orgdesk.activity.models import Event
 from orgdesk.notifications.models import Notification, NotificationTemplate

@@ -17,11 +17,11 @@ from orgdesk.accounts.actions import (
     create_account,
     disable_account,
     enable_account,
+    send_password_link,
     set_password,
     update_account,
 )
 from orgdesk.accounts.models import Account
-from orgdesk.accounts.passwords import send_password_link
 from orgdesk.activity.events import category_of
 from orgdesk.activity.models import Event
 from orgdesk.activity.recorder import record
