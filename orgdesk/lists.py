@@ -25,7 +25,7 @@ Adding a list is a spec and a call:
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -127,7 +127,6 @@ class ListResult:
     tree_scope: bool  # whether the organizations below may be included
     q: str = ""
     wanted: Any = None  # the parsed search, or None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def query(self) -> str:

@@ -4,7 +4,6 @@ never protected roles, and only right after confirming their identity (step-up).
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -17,7 +16,7 @@ from orgdesk.access.protection import (
     require_manage,
     require_not_last_admin,
 )
-from orgdesk.access.scoping import authority, require
+from orgdesk.access.scoping import require, require_brand
 from orgdesk.activity.recorder import record
 from orgdesk.organizations.models import Organization
 from orgdesk.security.stepup import require_recent_auth
@@ -136,8 +135,7 @@ def create_role(
 
     from orgdesk.access.permissions import validate_codes
 
-    if not actor.is_system and not authority(actor).is_brand:
-        raise PermissionDenied("Only brand admins define organization roles.")
+    require_brand(actor, "Only brand admins define organization roles.")
     name = (name or "").strip()
     if not name or len(name) > 150:
         raise GrantError("A role needs a name of at most 150 characters.")

@@ -212,6 +212,13 @@ def access_role_assignment(actor: Actor, pk: object, action: str = "roles.view")
     )
 
 
+def require_brand(actor: Actor, message: str) -> None:
+    """Brand-wide actions (roles, policies, brand admins' own accounts): brand admins and the
+    system only. PermissionDenied with `message` otherwise."""
+    if not authority(actor).is_brand:
+        raise PermissionDenied(message)
+
+
 def visible_or_404(actor: Actor, organization: Organization) -> None:
     """404 unless the actor holds any permission at all on the organization."""
     auth = authority(actor)

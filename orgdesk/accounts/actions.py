@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from orgdesk.access.actor import Actor
 from orgdesk.access.protection import require_manage, require_not_last_admin, require_sign_in_change
-from orgdesk.access.scoping import require
+from orgdesk.access.scoping import require, require_brand
 from orgdesk.accounts import identifiers, passwords
 from orgdesk.accounts.groups import may_join
 from orgdesk.accounts.models import Account
@@ -55,8 +55,8 @@ def create_account(
     invitation carries it as its user handle). `password` None: no usable password."""
     if organization is not None:
         require(actor, "accounts.create", organization)
-    elif not actor.is_system and not actor.is_brand:
-        raise PermissionDenied("Only brand admins create brand admins.")
+    else:
+        require_brand(actor, "Only brand admins create brand admins.")
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise ValueError(f"unknown account fields: {sorted(unknown)}")
@@ -428,8 +428,7 @@ def send_password_link(
     """
     passwords.check_purpose(purpose)
     if account.organization is None:
-        if not actor.is_system and not actor.is_brand:
-            raise PermissionDenied("Only brand admins manage brand admins.")
+        require_brand(actor, "Only brand admins manage brand admins.")
     else:
         require(actor, passwords.PURPOSES[purpose], account.organization)
     account = Account.objects.select_for_update().get(pk=account.pk)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 
 from orgdesk.access.actor import Actor, Kind
 from orgdesk.access.protection import require_manage, require_sign_in_change
-from orgdesk.access.scoping import require
+from orgdesk.access.scoping import require, require_brand
 from orgdesk.accounts.identifiers import require_proven_email
 from orgdesk.accounts.models import Account
 from orgdesk.activity.recorder import reason_metadata, record
@@ -240,8 +240,7 @@ def update_security_policy(
     *, actor: Actor, require_admin_mfa: bool | None = None
 ) -> SecurityPolicy:
     """Brand-wide settings (brand admins and scripts only)."""
-    if not actor.is_system and not actor.is_brand:
-        raise PermissionDenied("Only brand admins change the security policy.")
+    require_brand(actor, "Only brand admins change the security policy.")
     policy = SecurityPolicy.objects.select_for_update().get(pk=SecurityPolicy.current().pk)
     if require_admin_mfa is not None and policy.require_admin_mfa != require_admin_mfa:
         policy.require_admin_mfa = require_admin_mfa
@@ -257,8 +256,7 @@ def _require_manage(actor: Actor, account: Any, reason: str) -> None:
     if actor.is_account(account):
         raise PermissionDenied(gettext("Manage your own sign-in methods on your security page."))
     if account.organization is None:
-        if not actor.is_system and not actor.is_brand:
-            raise PermissionDenied(gettext("Only brand admins manage brand admins."))
+        require_brand(actor, gettext("Only brand admins manage brand admins."))
     else:
         require(actor, "authenticators.manage", account.organization)
     require_sign_in_change(actor, account, reason)

@@ -1,6 +1,9 @@
 """The preview of a bulk invitation: the uploaded file checked row by row and kept as a
 VALIDATED ImportJob with one ImportRow per row; nothing is sent (see the package docstring)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -56,46 +59,53 @@ class Catalogue:
         self.grantable_roles = {role.pk for role in grantable_roles(actor, organization)}
 
     def resolve_groups(self, cell: str) -> tuple[list[str], list[str]]:
-        ids, unknown, refused = [], [], []
-        for name in bulkfile.split_list(cell):
-            group = self.groups.get(name) or self.groups.get(name.casefold())
-            if group is None:
-                unknown.append(name)
-            elif group.pk not in self.allowed_groups:
-                refused.append(group.name)
-            elif str(group.pk) not in ids:
-                ids.append(str(group.pk))
-        errors = []
-        if unknown:
-            errors.append(_("Unknown group: %(names)s.") % {"names": ", ".join(unknown)})
-        if refused:
-            errors.append(
-                _("You cannot add invitees to the group %(names)s.") % {"names": ", ".join(refused)}
-            )
-        return ids, errors
+        return _resolve(
+            cell,
+            lambda name: self.groups.get(name) or self.groups.get(name.casefold()),
+            self.allowed_groups,
+            _("Unknown group: %(names)s."),
+            _("You cannot add invitees to the group %(names)s."),
+        )
 
     def resolve_roles(self, cell: str) -> tuple[list[str], list[str]]:
-        ids, unknown, refused = [], [], []
-        for name in bulkfile.split_list(cell):
-            role = self.roles.get(name.casefold())
-            if role is None:
-                unknown.append(name)
-            elif role.pk not in self.grantable_roles:
-                refused.append(role.name)
-            elif str(role.pk) not in ids:
-                ids.append(str(role.pk))
-        errors = []
-        if unknown:
-            errors.append(_("Unknown role: %(names)s.") % {"names": ", ".join(unknown)})
-        if refused:
-            errors.append(
-                _(
-                    "You cannot give the role %(names)s: only roles whose permissions you hold "
-                    "on this organization."
-                )
-                % {"names": ", ".join(refused)}
-            )
-        return ids, errors
+        return _resolve(
+            cell,
+            lambda name: self.roles.get(name.casefold()),
+            self.grantable_roles,
+            _("Unknown role: %(names)s."),
+            _(
+                "You cannot give the role %(names)s: only roles whose permissions you hold "
+                "on this organization."
+            ),
+        )
+
+
+def _resolve(
+    cell: str,
+    find: Callable[[str], Any],
+    allowed: set[Any],
+    unknown_message: str,
+    refused_message: str,
+) -> tuple[list[str], list[str]]:
+    """The ids a cell of names resolves to (each once, in order), and the errors: names that
+    match nothing, and matches the actor may not hand out."""
+    ids: list[str] = []
+    unknown: list[str] = []
+    refused: list[str] = []
+    for name in bulkfile.split_list(cell):
+        found = find(name)
+        if found is None:
+            unknown.append(name)
+        elif found.pk not in allowed:
+            refused.append(found.name)
+        elif str(found.pk) not in ids:
+            ids.append(str(found.pk))
+    errors = []
+    if unknown:
+        errors.append(unknown_message % {"names": ", ".join(unknown)})
+    if refused:
+        errors.append(refused_message % {"names": ", ".join(refused)})
+    return ids, errors
 
 
 def _message(errors: list[str]) -> str:

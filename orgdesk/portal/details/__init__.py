@@ -147,7 +147,9 @@ def tab_by_slug(slug: str) -> Tab[AdminRequest, Detail]:
 def account_detail(request: AdminRequest, org: str, pk: Any, tab: str = "overview") -> HttpResponse:
     selected = tab_by_slug(tab)
     detail = detail_for(request, org, pk, "accounts.view")
-    visible = [t for t in tabs() if detail.can(t.permission)]
+    from orgdesk.portal.details import registry
+
+    visible = registry.PAGE.visible(detail.perms)
     if selected not in visible:
         # A tab the admin may not open is not shown; its address leads to the first one.
         return redirect(detail.tab_url(visible[0].slug))
