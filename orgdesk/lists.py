@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from orgdesk.access.actor import Actor
 from orgdesk.access.scoping import require, restrict, tenant_field
-from orgdesk.core.listing import BadCursor, Ordering, Page, paginate
+from orgdesk.core.listing import BadCursor, ExactCount, Ordering, Page, exact_count, paginate
 from orgdesk.organizations.models import Organization
 
 SCOPE_ORG = "org"
@@ -84,6 +84,17 @@ class Search:
     too_long: Any = TOO_LONG
 
 
+def orderings(*given: Ordering) -> dict[str, Ordering]:
+    """Each ordering and its reverse, by key: `name` and `-name` (the first given is the
+    default). A key starting with "-" is the descending one."""
+    found: dict[str, Ordering] = {}
+    for ordering in given:
+        other = ordering.key[1:] if ordering.key.startswith("-") else f"-{ordering.key}"
+        found[ordering.key] = ordering
+        found[other] = ordering.reversed(other)
+    return found
+
+
 @dataclass(frozen=True)
 class ListSpec:
     name: str  # also the key a screen remembers the view under
@@ -98,6 +109,8 @@ class ListSpec:
     search: Search | None = None
     prefetch: tuple[str, ...] = ()
     unknown_order: Any = UNKNOWN_ORDER
+    # Filters that pick out one row (an account ID): a jump, not a view to come back to.
+    one_off: frozenset[str] = frozenset()
 
     @property
     def default_order(self) -> str:
@@ -151,9 +164,64 @@ def run_list(
     """One page of `spec`'s rows that `actor` may see in `within` (None: everywhere the actor
     may), as `params` asks. Raises PermissionDenied/Http404 when the actor may not list here
     at all; anything else wrong in `params` becomes a problem and is left out."""
+    problems = problems if problems is not None else []
+    found = _query(spec, actor, params, within, problems)
+    ordering = spec.orderings[found.order]
+    keys = found.keys
+    try:
+        page = paginate(
+            found.qs, ordering, size=size, cursor=params.get("cursor") or None, keys=keys
+        )
+    except BadCursor:
+        problems.append(_("That page link is no longer valid; showing the first page."))
+        page = paginate(found.qs, ordering, size=size, keys=keys)
+    if spec.prefetch:
+        prefetch_related_objects(page.rows, *spec.prefetch)
+    return ListResult(
+        page=page,
+        filterset=found.filterset,
+        problems=problems,
+        applied=found.applied,
+        order=found.order,
+        scope=found.scope,
+        tree_scope=found.tree_scope,
+        q=found.q,
+        wanted=found.wanted,
+    )
+
+
+def count_list(
+    spec: ListSpec, actor: Actor, params: Mapping[str, str], *, within: Organization | None
+) -> ExactCount:
+    """How many rows the view `params` holds, counted exactly within a time limit (the
+    list's own total stops at COUNT_LIMIT)."""
+    found = _query(spec, actor, params, within, [])
+    return exact_count(found.qs)
+
+
+@dataclass
+class _Query:
+    qs: QuerySet[Any]
+    filterset: ListFilterSet
+    applied: dict[str, str]
+    order: str
+    scope: str
+    tree_scope: bool
+    q: str
+    wanted: Any
+    keys: QuerySet[Any] | None
+
+
+def _query(
+    spec: ListSpec,
+    actor: Actor,
+    params: Mapping[str, str],
+    within: Organization | None,
+    problems: list[str],
+) -> _Query:
+    """The rows of the view `params` (scope, filters, search), before ordering and paging."""
     if within is not None:
         require(actor, spec.permission, within)
-    problems = problems if problems is not None else []
     applied = {
         k: v
         for k, v in params.items()
@@ -169,7 +237,7 @@ def run_list(
             problems.append(_("Unknown search scope; showing this organization only."))
             scope = SCOPE_ORG
 
-    order = params.get("order", spec.default_order) if len(spec.orderings) > 1 else ""
+    order = params.get("order") or spec.default_order if len(spec.orderings) > 1 else ""
     if order not in spec.orderings:
         if len(spec.orderings) > 1:
             problems.append(str(spec.unknown_order))
@@ -209,25 +277,7 @@ def run_list(
                 if within is not None and scope == SCOPE_ORG:
                     organizations = organizations.filter(pk=within.pk)
                 keys = spec.search.keys(organizations, wanted, ordering)
-
-    try:
-        page = paginate(qs, ordering, size=size, cursor=params.get("cursor") or None, keys=keys)
-    except BadCursor:
-        problems.append(_("That page link is no longer valid; showing the first page."))
-        page = paginate(qs, ordering, size=size, keys=keys)
-    if spec.prefetch:
-        prefetch_related_objects(page.rows, *spec.prefetch)
-    return ListResult(
-        page=page,
-        filterset=filterset,
-        problems=problems,
-        applied=applied,
-        order=order,
-        scope=scope,
-        tree_scope=tree_scope,
-        q=q,
-        wanted=wanted,
-    )
+    return _Query(qs, filterset, applied, order, scope, tree_scope, q, wanted, keys)
 
 
 def _own_rows(qs: QuerySet[Any], organization: Organization) -> QuerySet[Any]:

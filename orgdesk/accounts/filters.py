@@ -87,6 +87,10 @@ def search(qs: QuerySet[Account], wanted: SearchText | None) -> QuerySet[Account
     return _lowered(qs, PREFIX_COLUMNS).filter(condition)
 
 
+# The sort columns the covering search indexes hold (migration 0011).
+COVERED_ORDERS = frozenset({"last_login", "created"})
+
+
 def search_keys(
     organizations: QuerySet[Any], wanted: SearchText, ordering: Ordering
 ) -> QuerySet[Account] | None:
@@ -101,6 +105,8 @@ def search_keys(
     find every match in the store, each read from the table to test its organization.
     """
     if connection.vendor != "postgresql" or wanted.kind == "substring":
+        return None
+    if not ordering.simple or ordering.field not in COVERED_ORDERS:
         return None
     in_scope = Account.objects.filter(organization__in=organizations.values("id"))
     if wanted.kind == "phone":

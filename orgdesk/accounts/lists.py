@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 from orgdesk.accounts.filters import AccountFilter, SearchText, parse_search, search, search_keys
 from orgdesk.accounts.models import Account
 from orgdesk.core.listing import Ordering
-from orgdesk.lists import ListSpec, Search
+from orgdesk.lists import ListSpec, Search, orderings
 from orgdesk.organizations.models import Organization
 
 
@@ -27,12 +27,23 @@ ACCOUNTS = ListSpec(
     permission="accounts.view",
     rows=lambda: Account.objects.select_related("organization"),
     filterset=AccountFilter,
-    orderings={
-        "last_login": Ordering("last_login", "last_login", nullable=True),
-        "created": Ordering("created", "created"),
-    },
+    orderings=orderings(
+        # the default: most recent sign-in first, never-used accounts last
+        Ordering("-last_login", "last_login", nullable=True),
+        Ordering("name", "sort_name", descending=False),
+        # grouped by organization, by name within each
+        Ordering(
+            "organization",
+            "organization__name",
+            descending=False,
+            then=("organization_id", "sort_name"),
+        ),
+        Ordering("status", "status", descending=False, then=("sort_name",)),
+        Ordering("-created", "created"),
+    ),
     tree=_tree,
     search=Search(parse=parse_search, apply=search, keys=search_keys, notes=_notes),
     prefetch=("identities",),
+    one_off=frozenset({"account_id"}),
     unknown_order=gettext_lazy("Unknown sort order; sorted by last login."),
 )

@@ -1,17 +1,25 @@
 """The list pipeline (DESIGN §6): restrict → filter → search → order → keyset page.
 
-Orders are deterministic (a sort column, then id, both descending) and pages are addressed by
-a signed cursor holding the last row's sort key, so page 100 costs what page 1 costs: the
-database starts its index scan at the cursor instead of counting past skipped rows. No
-unbounded COUNT: the total is counted only up to a small limit ("1,000+").
+Orders are deterministic (sort columns, then id, all in the same direction) and pages are
+addressed by a signed cursor holding the last row's sort key, so page 100 costs what page 1
+costs: the database starts its index scan at the cursor instead of counting past skipped rows.
+No unbounded COUNT: the total is counted only up to a small limit ("1,000+"), and exactly only
+when asked, within a time limit (`exact_count`).
+
+NULL sorts as the lowest value: last first when descending, first when ascending — a
+never-used account is the "oldest" last login either way, and PostgreSQL reads one
+`DESC NULLS LAST` index in both directions.
 """
 
-from collections.abc import Sequence
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.db import connection, models
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 
@@ -21,17 +29,39 @@ COUNT_LIMIT = 1000
 
 @dataclass(frozen=True)
 class Ordering:
-    """Sort by `field` descending (NULLs last), then by primary key descending."""
+    """Sort by `field` (NULLs lowest when `nullable`), then by each of `then`, then by
+    primary key, all descending or all ascending. `field` and `then` may follow relations
+    (`organization__name`); only `field` may hold NULLs."""
 
     key: str
     field: str
     nullable: bool = False
+    descending: bool = True
+    then: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.field, *self.then)
+
+    @property
+    def simple(self) -> bool:
+        """One column of the listed table: served by a row comparison and keys queries."""
+        return not self.then and "__" not in self.field
+
+    def reversed(self, key: str) -> "Ordering":
+        """The same columns the other way round, as `key`."""
+        return Ordering(key, self.field, self.nullable, not self.descending, self.then)
 
     def order_by(self, reverse: bool = False) -> list[Any]:
-        f, pk = F(self.field), F("pk")
-        if reverse:
-            return [f.asc(nulls_first=True) if self.nullable else f.asc(), pk.asc()]
-        return [f.desc(nulls_last=True) if self.nullable else f.desc(), pk.desc()]
+        descending = self.descending != reverse
+        terms: list[Any] = []
+        for i, name in enumerate((*self.fields, "pk")):
+            f = F(name)
+            if i == 0 and self.nullable:
+                terms.append(f.desc(nulls_last=True) if descending else f.asc(nulls_first=True))
+            else:
+                terms.append(f.desc() if descending else f.asc())
+        return terms
 
 
 @dataclass
@@ -89,27 +119,35 @@ def _row_compare(
     return qs.filter(condition)
 
 
-def _after(
-    qs: models.QuerySet[Any], ordering: Ordering, value: Any, pk: Any
+def _lexicographic(names: Sequence[str], values: Sequence[Any], op: str) -> Q:
+    """(names…) <op> (values…) spelt with ANDs and ORs, which also works across joins, with
+    the first column's bound stated on its own so an index scan can start there."""
+    cmp = "lt" if op == "<" else "gt"
+    condition = Q(**{f"{names[-1]}__{cmp}": values[-1]})
+    for name, value in zip(reversed(names[:-1]), reversed(values[:-1]), strict=True):
+        condition = Q(**{f"{name}__{cmp}": value}) | (Q(**{name: value}) & condition)
+    return Q(**{f"{names[0]}__{cmp}e": values[0]}) & condition
+
+
+def _toward(
+    qs: models.QuerySet[Any], ordering: Ordering, lower: bool, values: list[Any], pk: Any
 ) -> list[models.QuerySet[Any]]:
-    """Querysets, in display order, holding the rows after (value, pk)."""
-    if value is None:
-        return [qs.filter(Q(**{f"{ordering.field}__isnull": True}), pk__lt=pk)]
-    parts = [_row_compare(qs, ordering, "<", value, pk)]
-    if ordering.nullable:
-        parts.append(qs.filter(**{f"{ordering.field}__isnull": True}))
+    """Querysets holding the rows beyond (values, pk) toward lower (or higher) keys, in the
+    order they come when reading that way (NULL being the lowest sort value)."""
+    op, cmp = ("<", "lt") if lower else (">", "gt")
+    first = ordering.field
+    if ordering.nullable and values[0] is None:
+        null_rest = qs.filter(Q(**{f"{first}__isnull": True}), **{f"pk__{cmp}": pk})
+        if lower:
+            return [null_rest]
+        return [null_rest, qs.filter(**{f"{first}__isnull": False})]
+    if ordering.simple:
+        parts = [_row_compare(qs, ordering, op, values[0], pk)]
+    else:
+        parts = [qs.filter(_lexicographic([*ordering.fields, "pk"], [*values, pk], op))]
+    if ordering.nullable and lower:
+        parts.append(qs.filter(**{f"{first}__isnull": True}))
     return parts
-
-
-def _before(
-    qs: models.QuerySet[Any], ordering: Ordering, value: Any, pk: Any
-) -> list[models.QuerySet[Any]]:
-    """Querysets, in reverse display order, holding the rows before (value, pk)."""
-    if value is None:
-        parts = [qs.filter(Q(**{f"{ordering.field}__isnull": True}), pk__gt=pk)]
-        parts.append(qs.filter(**{f"{ordering.field}__isnull": False}))
-        return parts
-    return [_row_compare(qs, ordering, ">", value, pk)]
 
 
 def _take(parts: Sequence[models.QuerySet[Any]], order: list[Any], limit: int) -> list[Any]:
@@ -121,9 +159,15 @@ def _take(parts: Sequence[models.QuerySet[Any]], order: list[Any], limit: int) -
     return rows
 
 
-def _key(row: Any, ordering: Ordering) -> Any:
-    value = getattr(row, ordering.field)
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def _key(row: Any, ordering: Ordering) -> list[Any]:
+    """The row's sort values, as a cursor keeps them."""
+    values = []
+    for name in ordering.fields:
+        value = row
+        for part in name.split("__"):
+            value = getattr(value, part) if value is not None else None
+        values.append(value.isoformat() if hasattr(value, "isoformat") else value)
+    return [str(v) if isinstance(v, uuid.UUID) else v for v in values]
 
 
 def _by_keys(qs: models.QuerySet[Any], ids: list[Any]) -> models.QuerySet[Any]:
@@ -143,20 +187,20 @@ def _by_keys(qs: models.QuerySet[Any], ids: list[Any]) -> models.QuerySet[Any]:
 
 
 def _keyset_sql(
-    model: type[models.Model], ordering: Ordering, direction: str, value: Any, pk: Any
+    model: type[models.Model], ordering: Ordering, lower: bool, value: Any, pk: Any
 ) -> tuple[str, list[Any]]:
-    """The keyset condition of `_after`/`_before`, on the columns `k_sort` and `k_id` of a
-    keys query (see paginate's `keys`)."""
+    """The condition of `_toward` on the columns `k_sort` and `k_id` of a keys query (see
+    paginate's `keys`; simple orderings only)."""
     field = model._meta.get_field(ordering.field)
-    assert isinstance(field, models.Field), "a list is ordered by a column, not a relation"
+    assert isinstance(field, models.Field), "a keys query is ordered by a column"
     pk_field = model._meta.pk
     key = pk_field.get_db_prep_value(pk_field.to_python(pk), connection)
     if value is None:
-        if direction == "next":
+        if lower:
             return "k_sort IS NULL AND k_id < %s", [key]
         return "(k_sort IS NULL AND k_id > %s) OR k_sort IS NOT NULL", [key]
     sort = field.get_db_prep_value(field.to_python(value), connection)
-    if direction == "next":
+    if lower:
         nulls = " OR k_sort IS NULL" if ordering.nullable else ""
         return f"(k_sort, k_id) < (%s, %s){nulls}", [sort, key]
     return "(k_sort, k_id) > (%s, %s)", [sort, key]
@@ -172,12 +216,12 @@ def _take_keys(
     """Up to `limit` primary keys from `keys` in (reverse) display order, and how many keys
     there are in all (None when this page is empty)."""
     inner, params = keys.query.get_compiler(connection=connection).as_sql()
-    if reverse:
-        order = "k_sort ASC NULLS FIRST, k_id ASC" if ordering.nullable else "k_sort, k_id"
-    else:
+    if ordering.descending != reverse:
         order = (
             "k_sort DESC NULLS LAST, k_id DESC" if ordering.nullable else "k_sort DESC, k_id DESC"
         )
+    else:
+        order = "k_sort ASC NULLS FIRST, k_id ASC" if ordering.nullable else "k_sort, k_id"
     where, where_params = keyset if keyset else ("TRUE", [])
     # Only fixed SQL and the compiled keys query are interpolated; values are parameters.
     sql = (
@@ -192,6 +236,7 @@ def _take_keys(
 
 def keys_of(qs: models.QuerySet[Any], ordering: Ordering) -> models.QuerySet[Any]:
     """`qs` as a keys query for paginate(keys=…): its primary key and sort column."""
+    assert ordering.simple, "keys queries serve one-column orders"
     return qs.order_by().values(k_id=F("pk"), k_sort=F(ordering.field))
 
 
@@ -222,6 +267,10 @@ def paginate(
     data = _unsign(cursor) if cursor else None
     if data is not None and data.get("o") != ordering.key:
         raise BadCursor("This page link belongs to another sort order.")
+    if data is not None and (
+        not isinstance(data["k"], list) or len(data["k"]) != len(ordering.fields)
+    ):
+        raise BadCursor("This page link is no longer valid.")
     if keys is not None:
         return _paginate_keys(qs, keys, ordering, size, data, cursor)
     total, capped = None, False
@@ -233,19 +282,17 @@ def paginate(
     start = 1
     if data is not None:
         start = max(int(data["n"]), 1)
-        if data["d"] == "next":
-            rows = _take(_after(qs, ordering, data["k"], data["id"]), ordering.order_by(), size + 1)
+        forward = data["d"] == "next"
+        # Forward reads in display order, backward against it.
+        lower = ordering.descending == forward
+        parts = _toward(qs, ordering, lower, data["k"], data["id"])
+        rows = _take(parts, ordering.order_by(reverse=not forward), size + 1)
+        if forward:
             has_more, has_before = len(rows) > size, True
             rows = rows[:size]
         else:
-            rows = _take(
-                _before(qs, ordering, data["k"], data["id"]),
-                ordering.order_by(reverse=True),
-                size + 1,
-            )
-            has_before = len(rows) > size
+            has_before, has_more = len(rows) > size, True
             rows = list(reversed(rows[:size]))
-            has_more = True
     else:
         rows = list(qs.order_by(*ordering.order_by())[: size + 1])
         has_more, has_before = len(rows) > size, False
@@ -265,7 +312,8 @@ def _paginate_keys(
     if data is not None:
         start = max(int(data["n"]), 1)
         reverse = data["d"] != "next"
-        keyset = _keyset_sql(qs.model, ordering, data["d"], data["k"], data["id"])
+        lower = ordering.descending != reverse
+        keyset = _keyset_sql(qs.model, ordering, lower, data["k"][0], data["id"])
     ids, total = _take_keys(keys, ordering, size + 1, keyset, reverse)
     if total is None:  # an empty page (rows changed since the link was made): count anew
         inner, params = keys.query.get_compiler(connection=connection).as_sql()
@@ -335,3 +383,50 @@ def _page(
             }
         )
     return Page(rows, size, start, next_cursor, prev_cursor, total, capped)
+
+
+EXACT_COUNT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class ExactCount:
+    total: int | None  # None: not counted within the time limit
+    seconds: float  # how long it took (or how long it tried)
+
+
+def exact_count(qs: models.QuerySet[Any], *, seconds: float = EXACT_COUNT_SECONDS) -> ExactCount:
+    """COUNT(*) of `qs`, given up after `seconds`: the database stops the statement itself
+    (PostgreSQL's statement_timeout, SQLite's progress handler), so an abandoned count costs
+    no more than the limit."""
+    started = time.monotonic()
+    try:
+        with transaction.atomic(), _time_limit(seconds):
+            total: int | None = qs.order_by().count()
+    except DatabaseError:
+        total = None
+    return ExactCount(total, time.monotonic() - started)
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('statement_timeout')")
+            before = cursor.fetchone()[0]
+            # Local to the transaction (a savepoint inside a request's own: reset below).
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{seconds}s"])
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+        return
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        deadline = time.monotonic() + seconds
+        raw = connection.connection
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            yield
+        finally:
+            raw.set_progress_handler(None, 0)
+        return
+    yield

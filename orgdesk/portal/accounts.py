@@ -150,7 +150,7 @@ def account_create(request: AdminRequest, org: str) -> HttpResponse:
                 request, _("Account %(name)s created.") % {"name": account.get_full_name()}
             )
             listing = reverse("portal:accounts", args=[organization.key])
-            query = urlencode({"account_id": str(account.pk), "just_created": "1"})
+            query = urlencode({"account_id": str(account.pk)})
             return redirect(f"{listing}?{query}")
     elif request.method == "POST":
         status = 400

@@ -15,20 +15,53 @@ A screen's list is then a handful of lines:
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from orgdesk.access.scoping import require
-from orgdesk.lists import ListResult, ListSpec, run_list
+from orgdesk.core.listing import COUNT_LIMIT
+from orgdesk.lists import ListResult, ListSpec, count_list, run_list
 from orgdesk.organizations.models import Organization
 from orgdesk.security.middleware import AdminRequest
 
 PAGE_SIZES = (10, 25, 50, 100)
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A sortable column's header: where clicking it goes, and its aria-sort state."""
+
+    url: str
+    state: str  # "ascending", "descending" or "none"
+
+
+def sort_headers(spec: ListSpec, result: ListResult, here: str) -> dict[str, SortHeader]:
+    """One header per sortable column, by column name (the order key without "-"). Clicking
+    the column sorted now turns it round; another column starts in its first direction (the
+    one its spec names first), and the default order is the bare address."""
+    current = spec.orderings[result.order]
+    headers: dict[str, SortHeader] = {}
+    for key in spec.orderings:
+        column = key.lstrip("-")
+        if column in headers:
+            continue
+        pair = [k for k in spec.orderings if k.lstrip("-") == column]
+        target = pair[0]
+        state = "none"
+        if result.order in pair:
+            state = "descending" if current.descending else "ascending"
+            target = next((k for k in pair if k != result.order), result.order)
+        # Always named, the default too: a bare address means "my remembered view".
+        view = {**result.applied, "order": target}
+        headers[column] = SortHeader(f"{here}?{urlencode(sorted(view.items()))}", state)
+    return headers
 
 
 class Preferences(Protocol):
@@ -57,19 +90,34 @@ def list_page(
     `extra` adds to the context (given the result and `here`)."""
     if within is not None:
         require(request.actor, spec.permission, within)
-    back_to_saved = saved_view_redirect(request, pref, spec.name, here)
+    if request.GET.get("count") == "exact":
+        counted = count_list(spec, request.actor, request.GET, within=within)
+        return render(
+            request, "ui/_exact_count.html", {"counted": counted, "limit": COUNT_LIMIT}
+        )
+    key = view_key(spec, within)
+    back_to_saved = saved_view_redirect(request, pref, key, here)
     if back_to_saved is not None:
         return back_to_saved
 
     problems: list[str] = []
     size = page_size(request.GET, pref, problems)
     result = run_list(spec, request.actor, request.GET, within=within, size=size, problems=problems)
+    narrowed = bool(result.filterset.active or result.q)
+    if _restored(request, key) and (result.problems or (narrowed and not result.page.rows)):
+        # The remembered view no longer applies (a group deleted, every match gone): rather
+        # than open on an empty or corrected list, forget it and show the whole list.
+        forget_view(pref, key)
+        messages.info(
+            request, _("The filters you last used here no longer apply, so they were cleared.")
+        )
+        return redirect(here)
     if rows is not None:
         rows(result)
-    # A view with problems is shown (minus what was wrong) but not remembered; nor is the
-    # one-off view of an account just created.
-    if not result.problems and "just_created" not in request.GET:
-        remember_view(pref, spec.name, result.applied)
+    # A view with problems is shown (minus what was wrong) but not remembered; nor is a
+    # one-off jump to a single row (the account just created, a pasted account ID).
+    if not result.problems and not (spec.one_off & result.applied.keys()):
+        remember_view(pref, key, result.applied)
 
     def page_url(cursor: str) -> str:
         return result.url(here, cursor=cursor)
@@ -84,6 +132,8 @@ def list_page(
         "scope": result.scope,
         "tree_scope": result.tree_scope,
         "order": result.order,
+        "default_order": spec.default_order,
+        "sorts": sort_headers(spec, result, here),
         "size": size,
         "page_sizes": PAGE_SIZES,
         "problems": result.problems,
@@ -110,18 +160,44 @@ def list_page(
     )
 
 
+REMEMBERED_VIEWS = 50  # per admin: the most recently used are kept
+RESTORED = "orgdesk.ui.restored_view"
+
+
+def view_key(spec: ListSpec, within: Organization | None) -> str:
+    """Where a view is remembered: per list and organization (a filter chosen in one
+    organization means nothing in another)."""
+    return f"{spec.name}@{within.pk}" if within is not None else spec.name
+
+
 def saved_view_redirect(
     request: HttpRequest, pref: Preferences, key: str, here: str
 ) -> HttpResponse | None:
-    """`?clear` forgets the remembered view; a bare list URL goes to the remembered one."""
+    """`?clear` forgets the remembered view; a bare list URL goes to the remembered one
+    (marked in the session, so the list can tell a view it restored from one asked for)."""
     if "clear" in request.GET:
-        pref.filters.pop(key, None)
-        pref.save(update_fields=["filters", "updated"])
+        forget_view(pref, key)
         return redirect(here)
     saved = pref.filters.get(key)
     if not request.GET and saved:
+        request.session[RESTORED] = f"{key}?{saved}"
         return redirect(f"{here}?{saved}")
     return None
+
+
+def _restored(request: HttpRequest, key: str) -> bool:
+    """Whether this request is the remembered view `saved_view_redirect` just sent to."""
+    marker = request.session.get(RESTORED)
+    if marker is None or not marker.startswith(f"{key}?"):
+        return False
+    del request.session[RESTORED]
+    wanted = QueryDict(marker.partition("?")[2])
+    return sorted(wanted.lists()) == sorted(request.GET.lists())
+
+
+def forget_view(pref: Preferences, key: str) -> None:
+    if pref.filters.pop(key, None) is not None:
+        pref.save(update_fields=["filters", "updated"])
 
 
 def page_size(params: QueryDict, pref: Preferences, problems: list[str]) -> int:
@@ -144,12 +220,14 @@ def page_size(params: QueryDict, pref: Preferences, problems: list[str]) -> int:
 def remember_view(pref: Preferences, key: str, applied: dict[str, str]) -> None:
     """Keep `applied` (the filters the page shows) as the admin's last view of `key`."""
     encoded = urlencode(sorted(applied.items()))
-    if encoded != (pref.filters.get(key) or ""):
-        if encoded:
-            pref.filters[key] = encoded
-        else:
-            pref.filters.pop(key, None)
-        pref.save(update_fields=["filters", "updated"])
+    if encoded == (pref.filters.get(key) or ""):
+        return
+    pref.filters.pop(key, None)
+    if encoded:
+        pref.filters[key] = encoded  # last in the dict: the most recently used
+        for stale in list(pref.filters)[:-REMEMBERED_VIEWS]:
+            del pref.filters[stale]
+    pref.save(update_fields=["filters", "updated"])
 
 
 def list_response(

@@ -141,9 +141,10 @@ def rows(response: Any) -> list[dict[str, Any]]:
             verified = None if badge is None else ("ok" in badge.classes)
             idents.append((ident.own_text(), verified))
         time = cells[3].find("time")
+        created = cells[4].find("time")
         out.append(
             {
-                "id": _copy_id(cells[4]),
+                "id": _copy_id(cells[5]),
                 "name": cells[0].find("a", cls="account-name").text(),
                 "idents": idents,
                 "idps": [b.text() for b in cells[0].find_all("span", cls="idp")],
@@ -153,7 +154,8 @@ def rows(response: Any) -> list[dict[str, Any]]:
                 "last_login": time.text() if time else cells[3].text(),
                 "last_login_title": time.attrs.get("title") if time else None,
                 "last_login_iso": time.attrs.get("datetime") if time else None,
-                "menu": [m.text() for m in cells[4].find_all(role="menuitem")],
+                "created_iso": created.attrs.get("datetime") if created else None,
+                "menu": [m.text() for m in cells[5].find_all(role="menuitem")],
             }
         )
     return out
@@ -179,7 +181,14 @@ def problems(response: Any) -> list[str]:
 
 
 def range_text(response: Any) -> str:
-    return results(response).find("span", cls="range-text").text()
+    """The range shown above the list, without the "Count exactly" button's label."""
+    text = results(response).find("span", cls="range-text").text()
+    return text.removesuffix(" Count exactly")
+
+
+def remembered(admin: Account, organization: Any) -> str | None:
+    """The view of the Accounts tab remembered for `admin` in `organization`."""
+    return preference(admin).filters.get(f"accounts@{organization.pk}")
 
 
 def pager_link(response: Any, rel: str) -> str | None:
@@ -705,7 +714,7 @@ def test_tree_scope_is_neither_offered_nor_accepted_without_hierarchy_unique_ide
 
 
 def test_order_by_created(people, world, admin_client):
-    response = admin_client.get(accounts_url(world.emea), {"order": "created", "size": 100})
+    response = admin_client.get(accounts_url(world.emea), {"order": "-created", "size": 100})
     order = [row["id"] for row in rows(response)]
     assert order[:4] == [str(getattr(people, n).pk) for n in ("dan", "carla", "bruno", "anna")]
     response = admin_client.get(accounts_url(world.emea), {"size": 100})
@@ -790,7 +799,7 @@ def test_pages_keep_the_filters(crowd, world, admin_client):
         response = admin_client.get(nxt)
     assert sorted(seen) == sorted(ids(*crowd[4:34]))
     # page links are not new views: the remembered query is the filter, without the cursor
-    assert preference(world.admin).filters["accounts"] == "family_name=zeta&scope=tree"
+    assert remembered(world.admin, world.emea) == "family_name=zeta&scope=tree"
 
 
 def test_total_is_bounded(crowd, world, admin_client, monkeypatch):
@@ -850,7 +859,7 @@ def test_filters_are_remembered_and_cleared(world, admin_client):
     url = accounts_url(world.emea)
     response = admin_client.get(url, {"status": "enabled", "q": "in", "identifier": "", "size": 10})
     assert response.status_code == 200
-    assert preference(world.admin).filters["accounts"] == "q=in&status=enabled"
+    assert remembered(world.admin, world.emea) == "q=in&status=enabled"
 
     response = admin_client.get(url)
     assert response.status_code == 302
@@ -860,7 +869,7 @@ def test_filters_are_remembered_and_cleared(world, admin_client):
     response = admin_client.get(url, {"clear": "1"})
     assert response.status_code == 302
     assert response["Location"] == url
-    assert "accounts" not in preference(world.admin).filters
+    assert remembered(world.admin, world.emea) is None
     response = admin_client.get(url)
     assert response.status_code == 200
     assert len(shown(response)) == 4
@@ -869,9 +878,9 @@ def test_filters_are_remembered_and_cleared(world, admin_client):
 def test_a_view_without_filters_replaces_the_remembered_one(world, admin_client):
     url = accounts_url(world.emea)
     admin_client.get(url, {"status": "disabled"})
-    assert preference(world.admin).filters["accounts"] == "status=disabled"
+    assert remembered(world.admin, world.emea) == "status=disabled"
     admin_client.get(url, {"scope": "org"})
-    assert preference(world.admin).filters["accounts"] == "scope=org"
+    assert remembered(world.admin, world.emea) == "scope=org"
     response = admin_client.get(url)
     assert response["Location"] == f"{url}?scope=org"
 
@@ -880,7 +889,7 @@ def test_invalid_filters_are_not_remembered(world, admin_client):
     url = accounts_url(world.emea)
     admin_client.get(url, {"status": "enabled"})
     admin_client.get(url, {"status": "bogus"})
-    assert preference(world.admin).filters["accounts"] == "status=enabled"
+    assert remembered(world.admin, world.emea) == "status=enabled"
 
 
 def test_htmx_request_returns_the_results_partial_and_a_canonical_url(world, admin_client):
@@ -913,7 +922,7 @@ def test_htmx_request_returns_the_results_partial_and_a_canonical_url(world, adm
     emptied = {**{k: "" for k in form}, "scope": "tree", "size": "25"}
     response = admin_client.get(url, emptied, headers={"HX-Request": "true"})
     assert response["HX-Push-Url"] == f"{url}?scope=tree"
-    assert preference(world.admin).filters["accounts"] == "scope=tree"
+    assert remembered(world.admin, world.emea) == "scope=tree"
     admin_client.get(url, {"clear": "1"})
     response = admin_client.get(url, headers={"HX-Request": "true"})
     assert response.status_code == 200
@@ -973,7 +982,7 @@ def test_bad_input_shows_a_message_and_the_unfiltered_list(
     assert shown(response) == named(people, expected)
     pref = preference(world.admin)
     assert pref.page_size == 25  # the default, untouched
-    assert "accounts" not in pref.filters
+    assert not any(key.startswith("accounts") for key in pref.filters)
 
 
 @pytest.mark.parametrize(
@@ -1174,7 +1183,7 @@ def test_create_with_an_initial_password(world, admin_client):
     account = Account.objects.get(email="nora@acme.test")
     assert response.status_code == 302
     assert response["Location"] == (
-        f"{accounts_url(world.france)}?account_id={account.pk}&just_created=1"
+        f"{accounts_url(world.france)}?account_id={account.pk}"
     )
     assert account.organization == world.france
     assert account.phone == "+33622334455"
