@@ -78,7 +78,7 @@ class Search:
 
     parse: Callable[[str], Any]
     apply: Callable[[QuerySet[Any], Any], QuerySet[Any]]
-    keys: Callable[[QuerySet[Organization], Any, Ordering], QuerySet[Any] | None] | None = None
+    keys: Callable[[QuerySet[Organization], Any], QuerySet[Any] | None] | None = None
     notes: Callable[[Any], list[str]] = lambda wanted: []
     max_length: int = 100
     too_long: Any = TOO_LONG
@@ -243,7 +243,6 @@ def _query(
             problems.append(str(spec.unknown_order))
             applied.pop("order", None)
         order = spec.default_order
-    ordering = spec.orderings[order]
 
     base = restrict(actor, spec.permission, spec.rows(), within=within)
     if within is not None and scope == SCOPE_ORG:
@@ -276,7 +275,7 @@ def _query(
                 organizations = restrict(actor, spec.permission, Organization, within=within)
                 if within is not None and scope == SCOPE_ORG:
                     organizations = organizations.filter(pk=within.pk)
-                keys = spec.search.keys(organizations, wanted, ordering)
+                keys = spec.search.keys(organizations, wanted)
     return _Query(qs, filterset, applied, order, scope, tree_scope, q, wanted, keys)
 
 

@@ -21,7 +21,7 @@ from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.scoping import authority, restrict
 from orgdesk.accounts.models import Account, Group, GroupMembership
 from orgdesk.accounts.validation import normalize_phone
-from orgdesk.core.listing import Ordering, keys_of
+from orgdesk.core.listing import keys_of
 from orgdesk.lists import ListFilterSet
 
 MAX_TEXT = 100
@@ -87,26 +87,19 @@ def search(qs: QuerySet[Account], wanted: SearchText | None) -> QuerySet[Account
     return _lowered(qs, PREFIX_COLUMNS).filter(condition)
 
 
-# The sort columns the covering search indexes hold (migration 0011).
-COVERED_ORDERS = frozenset({"last_login", "created"})
-
-
-def search_keys(
-    organizations: QuerySet[Any], wanted: SearchText, ordering: Ordering
-) -> QuerySet[Account] | None:
+def search_keys(organizations: QuerySet[Any], wanted: SearchText) -> QuerySet[Account] | None:
     """The keys of the accounts of `organizations` that match a prefix or phone search, as a
-    union with one part per column (see listing.paginate's `keys`); None where the database
-    would not answer it from indexes alone.
+    UNION ALL with one part per column (see listing.paginate's `keys`: it counts them, then
+    reads a small result by key or walks the sort order of a large one); None where the
+    database would not answer it from indexes alone.
 
     On PostgreSQL each part is answered by an (organization, lower(column)) index that also
-    holds the column, the sort columns and the key (migration 0011): an index-only probe per
-    organization of the subtree, with no table row read for accounts that are not on the
-    page. One OR over the columns cannot use those indexes, and the global prefix indexes
-    find every match in the store, each read from the table to test its organization.
+    holds the column and the key (migration 0011): an index-only probe per organization of
+    the subtree, with no table row read, and a LIMIT ends it early. One OR over the columns
+    cannot use those indexes, and the global prefix indexes find every match in the store,
+    each read from the table to test its organization.
     """
     if connection.vendor != "postgresql" or wanted.kind == "substring":
-        return None
-    if not ordering.simple or ordering.field not in COVERED_ORDERS:
         return None
     in_scope = Account.objects.filter(organization__in=organizations.values("id"))
     if wanted.kind == "phone":
@@ -116,8 +109,8 @@ def search_keys(
             _lowered(in_scope, (column,)).filter(**{f"{column}_lower__startswith": wanted.text})
             for column in PREFIX_COLUMNS
         ]
-    parts = [keys_of(part, ordering) for part in matches]
-    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    parts = [keys_of(part) for part in matches]
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
 class DayRange(django_filters.Filter):

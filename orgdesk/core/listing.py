@@ -186,58 +186,29 @@ def _by_keys(qs: models.QuerySet[Any], ids: list[Any]) -> models.QuerySet[Any]:
     return rows
 
 
-def _keyset_sql(
-    model: type[models.Model], ordering: Ordering, lower: bool, value: Any, pk: Any
-) -> tuple[str, list[Any]]:
-    """The condition of `_toward` on the columns `k_sort` and `k_id` of a keys query (see
-    paginate's `keys`; simple orderings only)."""
-    field = model._meta.get_field(ordering.field)
-    assert isinstance(field, models.Field), "a keys query is ordered by a column"
-    pk_field = model._meta.pk
-    key = pk_field.get_db_prep_value(pk_field.to_python(pk), connection)
-    if value is None:
-        if lower:
-            return "k_sort IS NULL AND k_id < %s", [key]
-        return "(k_sort IS NULL AND k_id > %s) OR k_sort IS NOT NULL", [key]
-    sort = field.get_db_prep_value(field.to_python(value), connection)
-    if lower:
-        nulls = " OR k_sort IS NULL" if ordering.nullable else ""
-        return f"(k_sort, k_id) < (%s, %s){nulls}", [sort, key]
-    return "(k_sort, k_id) > (%s, %s)", [sort, key]
+def keys_of(qs: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """`qs` as a part of a keys query for paginate(keys=…): its primary keys alone."""
+    return qs.order_by().values(k_id=F("pk"))
 
 
-def _take_keys(
-    keys: models.QuerySet[Any],
-    ordering: Ordering,
-    limit: int,
-    keyset: tuple[str, list[Any]] | None,
-    reverse: bool,
-) -> tuple[list[Any], int | None]:
-    """Up to `limit` primary keys from `keys` in (reverse) display order, and how many keys
-    there are in all (None when this page is empty)."""
+def _counted_keys(keys: models.QuerySet[Any]) -> tuple[list[Any], bool]:
+    """The distinct keys of `keys` (a UNION ALL of parts: a row may come once per part), up
+    to COUNT_LIMIT, and whether there are more. One bounded read usually answers; only
+    when the first read was full of repeats is a longer one needed, long enough that the
+    repeats cannot hide more than COUNT_LIMIT distinct rows (each part yields a row once)."""
     inner, params = keys.query.get_compiler(connection=connection).as_sql()
-    if ordering.descending != reverse:
-        order = (
-            "k_sort DESC NULLS LAST, k_id DESC" if ordering.nullable else "k_sort DESC, k_id DESC"
-        )
-    else:
-        order = "k_sort ASC NULLS FIRST, k_id ASC" if ordering.nullable else "k_sort, k_id"
-    where, where_params = keyset if keyset else ("TRUE", [])
-    # Only fixed SQL and the compiled keys query are interpolated; values are parameters.
-    sql = (
-        "SELECT k_id, n FROM (SELECT k_id, k_sort, count(*) OVER () AS n "
-        f"FROM ({inner}) AS keys) AS counted WHERE {where} ORDER BY {order} LIMIT %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *where_params, limit])
-        found = cursor.fetchall()
-    return [row[0] for row in found], (found[0][1] if found else None)
-
-
-def keys_of(qs: models.QuerySet[Any], ordering: Ordering) -> models.QuerySet[Any]:
-    """`qs` as a keys query for paginate(keys=…): its primary key and sort column."""
-    assert ordering.simple, "keys queries serve one-column orders"
-    return qs.order_by().values(k_id=F("pk"), k_sort=F(ordering.field))
+    parts = max(len(keys.query.combined_queries), 1)
+    for limit in (COUNT_LIMIT + 1, parts * (COUNT_LIMIT + 1)):
+        with connection.cursor() as cursor:
+            # Only the compiled keys query is interpolated; values are parameters.
+            cursor.execute(f"SELECT k_id FROM ({inner}) AS keys LIMIT %s", [*params, limit])
+            found = [row[0] for row in cursor.fetchall()]
+        distinct = list(dict.fromkeys(found))
+        if len(distinct) > COUNT_LIMIT:
+            return distinct[:COUNT_LIMIT], True
+        if len(found) < limit:
+            return distinct, False
+    return distinct, False  # every part full of the same ≤ COUNT_LIMIT rows: all of them
 
 
 def paginate(
@@ -258,11 +229,10 @@ def paginate(
     matches are frequent. Without this a selective filter could make the database walk the
     sort index across millions of rows looking for a few matches.
 
-    `keys`, when given, is a cheaper query of exactly the rows of `qs` that yields only their
-    key and sort column (`k_id`, `k_sort`; build its parts with keys_of()), typically a union
-    answered from covering indexes alone. The page's keys and the total are then picked from
-    it in one statement, and only the page's rows are read from `qs`, by key. Its total is
-    exact (all of its rows are sorted anyway); it is shown capped like the other.
+    `keys`, when given, is a cheaper query of the keys of exactly the rows of `qs` (`k_id`;
+    build its parts with keys_of() and join them with UNION ALL), typically answered from
+    covering indexes alone: it replaces the first step. A search over several columns, as
+    one OR, cannot use the per-column indexes and would read every match of the whole store.
     """
     data = _unsign(cursor) if cursor else None
     if data is not None and data.get("o") != ordering.key:
@@ -271,12 +241,16 @@ def paginate(
         not isinstance(data["k"], list) or len(data["k"]) != len(ordering.fields)
     ):
         raise BadCursor("This page link is no longer valid.")
-    if keys is not None:
-        return _paginate_keys(qs, keys, ordering, size, data, cursor)
     total, capped = None, False
-    if count:
-        ids = list(qs.order_by().values_list("pk", flat=True)[: COUNT_LIMIT + 1])
-        total, capped = min(len(ids), COUNT_LIMIT), len(ids) > COUNT_LIMIT
+    if count or keys is not None:
+        if keys is not None:
+            ids, capped = _counted_keys(keys)
+            # as the raw cursor gave them: SQLite stores a UUID key as text
+            ids = [qs.model._meta.pk.to_python(pk) for pk in ids]
+        else:
+            ids = list(qs.order_by().values_list("pk", flat=True)[: COUNT_LIMIT + 1])
+            capped = len(ids) > COUNT_LIMIT
+        total = min(len(ids), COUNT_LIMIT)
         if not capped:
             qs = _by_keys(qs, ids)
     start = 1
@@ -298,52 +272,6 @@ def paginate(
         has_more, has_before = len(rows) > size, False
         rows = rows[:size]
     return _page(rows, ordering, size, start, bool(cursor), has_more, has_before, total, capped)
-
-
-def _paginate_keys(
-    qs: models.QuerySet[Any],
-    keys: models.QuerySet[Any],
-    ordering: Ordering,
-    size: int,
-    data: dict[str, Any] | None,
-    cursor: str | None,
-) -> Page:
-    start, reverse, keyset = 1, False, None
-    if data is not None:
-        start = max(int(data["n"]), 1)
-        reverse = data["d"] != "next"
-        lower = ordering.descending != reverse
-        keyset = _keyset_sql(qs.model, ordering, lower, data["k"][0], data["id"])
-    ids, total = _take_keys(keys, ordering, size + 1, keyset, reverse)
-    if total is None:  # an empty page (rows changed since the link was made): count anew
-        inner, params = keys.query.get_compiler(connection=connection).as_sql()
-        with connection.cursor() as db:
-            db.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM ({inner}) AS keys LIMIT %s) AS c",
-                [*params, COUNT_LIMIT + 1],
-            )
-            total = db.fetchone()[0]
-    more = len(ids) > size
-    # as the raw cursor gave them: SQLite stores a UUID key as text
-    ids = [qs.model._meta.pk.to_python(pk) for pk in ids[:size]]
-    position = {pk: i for i, pk in enumerate(ids)}
-    rows = sorted(_by_keys(qs, ids), key=lambda row: position[row.pk])
-    if reverse:
-        rows.reverse()
-        has_more, has_before = True, more
-    else:
-        has_more, has_before = more, data is not None
-    return _page(
-        rows,
-        ordering,
-        size,
-        start,
-        bool(cursor),
-        has_more,
-        has_before,
-        min(total, COUNT_LIMIT),
-        total > COUNT_LIMIT,
-    )
 
 
 def _page(
