@@ -322,10 +322,11 @@ class ExactCount:
     seconds: float  # how long it took (or how long it tried)
 
 
-def exact_count(qs: models.QuerySet[Any], *, seconds: float = EXACT_COUNT_SECONDS) -> ExactCount:
+def exact_count(qs: models.QuerySet[Any], *, seconds: float | None = None) -> ExactCount:
     """COUNT(*) of `qs`, given up after `seconds`: the database stops the statement itself
     (PostgreSQL's statement_timeout, SQLite's progress handler), so an abandoned count costs
     no more than the limit."""
+    seconds = EXACT_COUNT_SECONDS if seconds is None else seconds
     started = time.monotonic()
     try:
         with transaction.atomic(), _time_limit(seconds):
