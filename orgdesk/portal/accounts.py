@@ -1,13 +1,14 @@
 """The Accounts tab: list (filter, search, scope, keyset pages), create, and the row actions."""
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from orgdesk.accounts.models import Account
 from orgdesk.accounts.selectors import account_with_organization, filter_groups
 from orgdesk.lists import ListResult
 from orgdesk.organizations.models import Organization
+from orgdesk.portal.account_rows import account_rows
 from orgdesk.portal.forms import CreateAccountForm, EditAccountForm, SetPasswordForm
 from orgdesk.portal.listview import list_page
 from orgdesk.portal.shell import current_organization, shell_context
@@ -34,30 +36,24 @@ from orgdesk.security.stepup import StepUpRequired
 
 MAX_GROUP_CHOICES = 50
 
-if TYPE_CHECKING:
-    # For the type checker only (no model is declared at run time): a row of the list, the
-    # account with what _label_rows and _row_permissions set on it for the template.
-    class AccountRow(Account):
-        actions_label: str
-        clear_sessions_confirm: str
-        row_perms: frozenset[str]
-
 
 @portal_login_required
 def accounts_list(request: AdminRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
 
-    def rows(result: ListResult) -> None:
-        _label_rows(result.page.rows)
-        _row_permissions(
-            request.actor, result.page.rows, authority(request.actor).permissions_in(organization)
-        )
-
     def extra(result: ListResult, here: str) -> dict[str, Any]:
         # Read when the filter panel is rendered (the whole page), not for an htmx fragment:
         # templates call a callable, and the cache keeps it to one query.
         choices = functools.cache(lambda: _group_choices(request.actor, organization, result))
-        context: dict[str, Any] = {"group_choices": choices}
+        perms = _row_permissions(
+            request.actor, result.page.rows, authority(request.actor).permissions_in(organization)
+        )
+        context: dict[str, Any] = {
+            "group_choices": choices,
+            "rows_html": account_rows(
+                result.page.rows, perms, row_base=f"{here}/", csrf_token=get_token(request)
+            ),
+        }
         wanted = result.wanted
         if wanted is not None and wanted.kind == "prefix" and len(wanted.text) >= MIN_SUBSTRING:
             # A search matches beginnings; offer the same text anywhere in names (*text*).
@@ -65,9 +61,7 @@ def accounts_list(request: AdminRequest, org: str) -> HttpResponse:
             context["anywhere_url"] = result.url(here, q=f"*{wanted.text}*")
         return context
 
-    return list_page(
-        request, ACCOUNTS, organization, templates="portal/accounts", rows=rows, extra=extra
-    )
+    return list_page(request, ACCOUNTS, organization, templates="portal/accounts", extra=extra)
 
 
 def _group_choices(
@@ -86,32 +80,18 @@ def _group_choices(
     ]
 
 
-def _label_rows(rows: "list[AccountRow]") -> None:
-    """Each row's menu label and confirmation, translated once per page: two blocktranslate
-    tags on each of up to 100 rows were a visible part of the fragment's time."""
-    actions_for = _("Actions for %(name)s")
-    sign_out = _(
-        "Sign %(name)s out of every session? The account and its credentials stay as they are."
-    )
-    for account in rows:
-        name = {"name": account.get_full_name()}
-        account.actions_label = actions_for % name
-        account.clear_sessions_confirm = sign_out % name
-
-
 ROW_ACTIONS = frozenset({"accounts.edit", "accounts.set_password", "sessions.clear"})
 
 
-def _row_permissions(actor: Actor, rows: "list[AccountRow]", perms: frozenset[str]) -> None:
-    """What each row's menu offers: the permissions held here, less what the account's own
-    standing forbids (access/protection.py: one query for the page)."""
+def _row_permissions(
+    actor: Actor, rows: list[Account], perms: frozenset[str]
+) -> dict[Any, frozenset[str]]:
+    """What each row's menu offers, by key: the permissions held here, less what the
+    account's own standing forbids (access/protection.py: one query for the page)."""
     if not perms & ROW_ACTIONS:
-        for account in rows:
-            account.row_perms = perms
-        return
+        return {account.pk: perms for account in rows}
     found = standings(actor, rows)
-    for account in rows:
-        account.row_perms = found[account.pk].allowed(perms)
+    return {account.pk: found[account.pk].allowed(perms) for account in rows}
 
 
 # ---- create ----------------------------------------------------------------------------------
