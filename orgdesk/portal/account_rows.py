@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.formats import get_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from orgdesk.ui.dates import DateFormatter
 from orgdesk.ui.templatetags.icons import heroicon_micro, heroicon_mini
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ class _Page:
     def __init__(self, row_base: str, csrf_token: str) -> None:
         self.row_base = escape(row_base)
         self.csrf = escape(csrf_token)
-        self.datetime_format = get_format("DATETIME_FORMAT")
-        self.short_date_format = get_format("SHORT_DATE_FORMAT")
+        self.long = DateFormatter(get_format("DATETIME_FORMAT"))
+        self.short = DateFormatter(get_format("SHORT_DATE_FORMAT"))
         at = heroicon_micro("at-symbol", aria_hidden="true")
         badge = heroicon_micro("check-badge", aria_hidden="true")
         self.at = at
@@ -64,7 +64,7 @@ class _Page:
     def when(self, value: Any) -> tuple[str, str]:
         """ISO 8601 and the long local form of a timestamp, in the admin's time zone."""
         local = timezone.localtime(value)
-        return date_format(local, "c"), escape(date_format(local, self.datetime_format))
+        return local.isoformat(), escape(self.long(local))
 
     def identifier(self, value: str, verified: bool) -> str:
         return (
@@ -98,7 +98,7 @@ class _Page:
         else:
             last_login = self.never
         created_iso, created_title = self.when(a.created)
-        created_short = escape(date_format(timezone.localtime(a.created), self.short_date_format))
+        created_short = escape(self.short(timezone.localtime(a.created)))
         menu = []
         if "accounts.edit" in perms:
             menu.append(f'<a role="menuitem" href="{link}/edit">{self.edit}</a>')
