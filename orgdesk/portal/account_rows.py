@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from orgdesk.ui.dates import DateFormatter
-from orgdesk.ui.templatetags.icons import heroicon_micro, heroicon_mini
+from orgdesk.ui.templatetags.icons import icon_ref, sprite
 
 if TYPE_CHECKING:
     from orgdesk.accounts.models import Account
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 def _item(icon: str, label: str) -> str:
     """A menu entry's icon and label."""
-    return f"{heroicon_mini(icon, aria_hidden='true')} {escape(label)}"
+    return f"{icon_ref('mini', icon)} {escape(label)}"
 
 
 class _Page:
@@ -38,8 +38,8 @@ class _Page:
         self.csrf = escape(csrf_token)
         self.long = DateFormatter(get_format("DATETIME_FORMAT"))
         self.short = DateFormatter(get_format("SHORT_DATE_FORMAT"))
-        at = heroicon_micro("at-symbol", aria_hidden="true")
-        badge = heroicon_micro("check-badge", aria_hidden="true")
+        at = icon_ref("micro", "at-symbol")
+        badge = icon_ref("micro", "check-badge")
         self.at = at
         self.verified = (
             f'<span class="badge ok" title="{escape(_("Verified"))}">{badge}'
@@ -49,7 +49,7 @@ class _Page:
         self.enabled = f'<span class="status ok">{escape(_("Enabled"))}</span>'
         self.disabled = f'<span class="status off">{escape(_("Disabled"))}</span>'
         self.never = f'<span class="muted">{escape(_("Never"))}</span>'
-        self.menu = heroicon_mini("ellipsis-vertical", aria_hidden="true")
+        self.menu = icon_ref("mini", "ellipsis-vertical")
         self.edit = _item("pencil-square", _("Edit account details"))
         self.copy = _item("clipboard-document", _("Copy account ID"))
         self.copied = escape(_("Account ID copied"))
@@ -133,6 +133,23 @@ class _Page:
             f'<div class="menu-panel right" role="menu">{"".join(menu)}</div>'
             "</details></td></tr>"
         )
+
+
+# Drawn on every row: defined once on the page (list.html), referenced by each row.
+ROW_ICONS = (
+    ("micro", "at-symbol"),
+    ("micro", "check-badge"),
+    ("mini", "ellipsis-vertical"),
+    ("mini", "pencil-square"),
+    ("mini", "clipboard-document"),
+    ("mini", "key"),
+    ("mini", "power"),
+)
+
+
+def row_icons() -> str:
+    """The sprite of the icons the rows refer to (once per page, outside the results)."""
+    return sprite(ROW_ICONS)
 
 
 def account_rows(

@@ -25,7 +25,7 @@ from orgdesk.accounts.models import Account
 from orgdesk.accounts.selectors import account_with_organization, filter_groups
 from orgdesk.lists import ListResult
 from orgdesk.organizations.models import Organization
-from orgdesk.portal.account_rows import account_rows
+from orgdesk.portal.account_rows import account_rows, row_icons
 from orgdesk.portal.forms import CreateAccountForm, EditAccountForm, SetPasswordForm
 from orgdesk.portal.listview import list_page
 from orgdesk.portal.shell import current_organization, shell_context
@@ -50,6 +50,7 @@ def accounts_list(request: AdminRequest, org: str) -> HttpResponse:
         )
         context: dict[str, Any] = {
             "group_choices": choices,
+            "row_icons": row_icons,
             "rows_html": account_rows(
                 result.page.rows, perms, row_base=f"{here}/", csrf_token=get_token(request)
             ),
