@@ -167,14 +167,12 @@ def run_list(
     problems = problems if problems is not None else []
     found = _query(spec, actor, params, within, problems)
     ordering = spec.orderings[found.order]
-    keys = found.keys
+    paging = {"size": size, "keys": found.keys, "groups": found.organizations}
     try:
-        page = paginate(
-            found.qs, ordering, size=size, cursor=params.get("cursor") or None, keys=keys
-        )
+        page = paginate(found.qs, ordering, cursor=params.get("cursor") or None, **paging)
     except BadCursor:
         problems.append(_("That page link is no longer valid; showing the first page."))
-        page = paginate(found.qs, ordering, size=size, keys=keys)
+        page = paginate(found.qs, ordering, **paging)
     if spec.prefetch:
         prefetch_related_objects(page.rows, *spec.prefetch)
     return ListResult(
@@ -210,6 +208,7 @@ class _Query:
     q: str
     wanted: Any
     keys: QuerySet[Any] | None
+    organizations: QuerySet[Organization]  # those the rows may belong to
 
 
 def _query(
@@ -245,8 +244,10 @@ def _query(
         order = spec.default_order
 
     base = restrict(actor, spec.permission, spec.rows(), within=within)
+    organizations = restrict(actor, spec.permission, Organization, within=within)
     if within is not None and scope == SCOPE_ORG:
         base = _own_rows(base, within)
+        organizations = organizations.filter(pk=within.pk)
 
     filterset = spec.filterset(params, queryset=base, actor=actor, organization=within)
     if not filterset.is_valid():
@@ -272,11 +273,8 @@ def _query(
             qs = spec.search.apply(qs, wanted)
             if spec.search.keys is not None and not filterset.active:
                 # A search alone: the resource may answer it from covering indexes.
-                organizations = restrict(actor, spec.permission, Organization, within=within)
-                if within is not None and scope == SCOPE_ORG:
-                    organizations = organizations.filter(pk=within.pk)
                 keys = spec.search.keys(organizations, wanted)
-    return _Query(qs, filterset, applied, order, scope, tree_scope, q, wanted, keys)
+    return _Query(qs, filterset, applied, order, scope, tree_scope, q, wanted, keys, organizations)
 
 
 def _own_rows(qs: QuerySet[Any], organization: Organization) -> QuerySet[Any]:

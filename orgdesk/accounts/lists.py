@@ -60,6 +60,7 @@ ACCOUNTS = ListSpec(
             "organization__name",
             descending=False,
             then=("organization_id", "sort_name"),
+            partition="organization",
         ),
         Ordering("status", "status", descending=False, then=("sort_name",)),
         Ordering("-created", "created"),

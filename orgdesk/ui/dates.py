@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 from django.utils import dateformat
 from django.utils.dates import MONTHS, MONTHS_3, MONTHS_AP, WEEKDAYS, WEEKDAYS_ABBR
-from django.utils.translation import gettext as _
 
 Piece = Callable[[dt.datetime], str]
 
@@ -27,8 +26,12 @@ class DateFormatter:
         )
         weekdays = {k: str(v) for k, v in WEEKDAYS.items()}
         weekdays_abbr = {k: str(v) for k, v in WEEKDAYS_ABBR.items()}
-        am, pm, big_am, big_pm = _("a.m."), _("p.m."), _("AM"), _("PM")
-        midnight, noon = _("midnight"), _("noon")
+        # Django's own words (its catalogue, the active language), asked of it once.
+        early, late = dt.datetime(2000, 1, 1, 1, 30), dt.datetime(2000, 1, 1, 13, 30)
+        am, pm = dateformat.format(early, "a"), dateformat.format(late, "a")
+        big_am, big_pm = dateformat.format(early, "A"), dateformat.format(late, "A")
+        midnight = dateformat.format(dt.datetime(2000, 1, 1, 0, 0), "P")
+        noon = dateformat.format(dt.datetime(2000, 1, 1, 12, 0), "P")
 
         def twelve(d: dt.datetime) -> int:
             return d.hour % 12 or 12
