@@ -310,6 +310,8 @@ SESSION_COOKIE_AGE = ORGDESK_SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_NAME = "orgdesk_session"
 LOGIN_URL = "portal:login"
+# A form refused for its CSRF token: the styled, translated 403 page (orgdesk/errors.py).
+CSRF_FAILURE_VIEW = "orgdesk.errors.csrf_failure"
 
 # Failed sign-in throttling (per identifier+IP, per identifier, per IP), in a 15-minute window.
 ORGDESK_THROTTLE = {

@@ -13,5 +13,11 @@ urlpatterns = [
     # Invitation links (/invite/<token>): the customer side of orgdesk.invitations.
     path("invite/", include(("orgdesk.customer.invitations", "invite"))),
 ]
+# The error pages (orgdesk/errors.py; the CSRF failure page is settings.CSRF_FAILURE_VIEW).
+handler400 = "orgdesk.errors.bad_request"
+handler403 = "orgdesk.errors.permission_denied"
+handler404 = "orgdesk.errors.page_not_found"
+handler500 = "orgdesk.errors.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

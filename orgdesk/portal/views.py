@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from orgdesk.access.scoping import authority, visible_or_404
 from orgdesk.accounts.models import Account
+from orgdesk.errors import too_many_requests
 from orgdesk.organizations.selectors import organization_by_id, organization_by_key
 from orgdesk.portal.forms import CodeForm, LoginForm, StepUpForm
 from orgdesk.security import actions as security_actions
@@ -115,6 +116,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request))
     form = LoginForm(request.POST or None)
     status = 200
+    retry_after = 0
     if request.method == "POST" and form.is_valid():
         attempt = attempt_password(
             request, form.cleaned_data["identifier"], form.cleaned_data["password"]
@@ -141,6 +143,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 % {"minutes": minutes},
             )
             status = 429
+            retry_after = attempt.retry_after
         elif attempt.outcome == "no_access":
             form.add_error(None, _("This account has no access to the Organization portal."))
             status = 403
@@ -149,12 +152,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
             status = 401
     elif request.method == "POST":
         status = 400
-    return render(
+    response = render(
         request,
         "portal/login.html",
         {"form": form, "next": request.GET.get("next", request.POST.get("next", ""))},
         status=status,
     )
+    if status == 429:
+        # The form stays (another account may sign in); the wait is in the form's error.
+        response["Retry-After"] = str(max(1, retry_after))
+    return response
 
 
 def verify_view(request: HttpRequest) -> HttpResponse:
@@ -166,19 +173,18 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         throttle = SignInThrottle(f"mfa:{account.pk}", client_ip(request))
-        if not throttle.check().allowed:
-            form.add_error(None, _("Too many failed attempts. Try again later."))
-            status = 429
-        else:
-            ok, method = answer_mfa_challenge(request, account)
-            if ok:
-                complete_sign_in(request, account, method)
-                return _signed_in_response(request, account)
-            throttle.failed()
-            form = CodeForm({"code": ""})
-            form.is_valid()
-            form.add_error(None, _("That code or passkey was not accepted."))
-            status = 401
+        verdict = throttle.check()
+        if not verdict.allowed:
+            return too_many_requests(request, verdict.retry_after)
+        ok, method = answer_mfa_challenge(request, account)
+        if ok:
+            complete_sign_in(request, account, method)
+            return _signed_in_response(request, account)
+        throttle.failed()
+        form = CodeForm({"code": ""})
+        form.is_valid()
+        form.add_error(None, _("That code or passkey was not accepted."))
+        status = 401
     return render(
         request,
         "portal/verify.html",
@@ -226,9 +232,9 @@ def step_up_view(request: AdminRequest) -> HttpResponse:
     account = request.user
     if request.method == "POST" and form.is_valid():
         throttle = SignInThrottle(f"stepup:{account.pk}", client_ip(request))
-        if not throttle.check().allowed:
-            form.add_error(None, _("Too many failed attempts. Try again later."))
-            return render(request, "portal/step_up.html", {"form": form}, status=429)
+        verdict = throttle.check()
+        if not verdict.allowed:
+            return too_many_requests(request, verdict.retry_after)
         if step_up(request, password=form.cleaned_data["password"] or ""):
             return redirect(_safe_next(request))
         throttle.failed()

@@ -86,8 +86,11 @@ def test_bulk_invite_in_the_browser(
     shoot(page, artifacts_dir, "preview")
     assert not mail.outbox
 
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Send 2 invitations").click()
+    # The portal's dialog, not the browser's.
+    confirm = page.get_by_role("alertdialog", name="Are you sure?")
+    expect(confirm).to_contain_text("Send 2 invitations now?")
+    confirm.get_by_role("button", name="Send 2 invitations").click()
     expect(page.get_by_role("heading", name="Waiting for the background worker")).to_be_visible()
     expect(page.locator("#bulk-state")).to_have_attribute("hx-trigger", "every 1s")
 

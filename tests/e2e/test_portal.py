@@ -590,29 +590,24 @@ def test_row_actions_copy_id_and_clear_sessions(
     assert page.evaluate("navigator.clipboard.readText()") == str(emma.pk)
     expect(menu).not_to_have_attribute("open", "")
 
-    # Cancel the confirmation: nothing happens.
-    prompts: list[str] = []
-
-    def answer(accept: bool) -> Any:
-        def handler(dialog: Any) -> None:
-            prompts.append(dialog.message)
-            dialog.accept() if accept else dialog.dismiss()
-
-        return handler
-
-    page.once("dialog", answer(False))
+    # Cancel the confirmation (the portal's dialog, never the browser's): nothing happens.
+    native: list[str] = []
+    page.on("dialog", lambda dialog: (native.append(dialog.message), dialog.dismiss()))
+    confirm = page.get_by_role("alertdialog")
     menu.locator("summary").click()
     menu.get_by_role("menuitem", name="Clear account sessions").click()
-    assert prompts and prompts[0].startswith("Sign Emma Dupont out of every session?")
+    expect(confirm).to_contain_text("Sign Emma Dupont out of every session?")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
     assert CustomerSession.objects.filter(account=emma, revoked_at__isnull=True).count() == 2
 
-    page.once("dialog", answer(True))
     if menu.get_attribute("open") is None:
         menu.locator("summary").click()
+    menu.get_by_role("menuitem", name="Clear account sessions").click()
     with page.expect_navigation():
-        menu.get_by_role("menuitem", name="Clear account sessions").click()
+        confirm.get_by_role("button", name="Clear sessions").click()
     expect(page.locator(".toast")).to_contain_text(re.compile(r"2 sessions? of Emma Dupont ended"))
-    assert len(prompts) == 2
+    assert native == []
     assert CustomerSession.objects.filter(account=emma, revoked_at__isnull=True).count() == 0
     assert Event.objects.filter(type="sessions.cleared", account=emma).exists()
 

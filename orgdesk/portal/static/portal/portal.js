@@ -1,5 +1,6 @@
-// Organization portal behaviour: menus, ⌘K organization palette, copy, confirmations,
-// language auto-submit, toasts. Plain JavaScript, loaded with `defer`; htmx does the rest.
+// Organization portal behaviour: menus, ⌘K organization palette, copy, confirmations (one
+// styled dialog), language auto-submit, toasts, skeleton rows while htmx reloads a list or a
+// tab, error toasts. Plain JavaScript, loaded with `defer`; htmx does the rest.
 (function () {
   "use strict";
 
@@ -18,10 +19,12 @@
     }
   }, true);
   document.addEventListener("click", function (event) {
-    if (!event.target.closest("details[data-menu]")) closeMenus(null);
+    // A click in a dialog (the confirmation a menu item opened) leaves the menu as it is.
+    if (!event.target.closest("details[data-menu]") && !event.target.closest("dialog")) closeMenus(null);
   });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") {
+    // Escape in a dialog is the dialog's (it closes itself), not the menus'.
+    if (event.key === "Escape" && !(event.target.closest && event.target.closest("dialog[open]"))) {
       const open = document.querySelector("details[data-menu][open]");
       if (open) {
         open.removeAttribute("open");
@@ -39,7 +42,7 @@
   });
 
   // ---- toasts ----
-  function toast(message) {
+  function toast(message, kind) {
     let box = document.querySelector(".toasts");
     if (!box) {
       box = document.createElement("div");
@@ -49,7 +52,7 @@
       document.querySelector("main").prepend(box);
     }
     const item = document.createElement("div");
-    item.className = "toast toast-success";
+    item.className = "toast toast-" + (kind || "success");
     item.textContent = message;
     box.appendChild(item);
     setTimeout(function () { item.remove(); }, 4000);
@@ -84,15 +87,100 @@
     area.remove();
   }
 
-  // ---- confirmations for destructive forms ----
+  // ---- confirmations: a form with data-confirm="<question>" asks first, in one styled dialog ----
+  // Optional on the form: data-confirm-title, data-confirm-action (the confirm button's label),
+  // data-confirm-kind="primary" (not destructive). The defaults, translated, are on <body>.
+  // Plain forms and htmx forms (hx-post) alike: the submit event is held in the capture phase,
+  // before htmx's own listener on the form, and sent again with requestSubmit on confirm.
+  let confirmDialog = null;
+  function buildConfirmDialog() {
+    const labels = document.body.dataset;
+    const dialog = document.createElement("dialog");
+    dialog.className = "dialog confirm-dialog";
+    dialog.id = "confirm-dialog";
+    dialog.setAttribute("role", "alertdialog");
+    dialog.setAttribute("aria-modal", "true");
+    dialog.setAttribute("aria-labelledby", "confirm-dialog-title");
+    dialog.setAttribute("aria-describedby", "confirm-dialog-message");
+    const box = document.createElement("form");
+    box.method = "dialog";
+    const title = document.createElement("h2");
+    title.id = "confirm-dialog-title";
+    const message = document.createElement("p");
+    message.id = "confirm-dialog-message";
+    const actions = document.createElement("div");
+    actions.className = "form-actions";
+    const cancel = document.createElement("button");
+    cancel.type = "submit";
+    cancel.value = "cancel";
+    cancel.className = "btn";
+    cancel.dataset.confirmCancel = "";
+    cancel.textContent = labels.confirmCancel || "Cancel";
+    const ok = document.createElement("button");
+    ok.type = "submit";
+    ok.value = "confirm";
+    ok.dataset.confirmOk = "";
+    actions.append(cancel, ok);
+    box.append(title, message, actions);
+    dialog.appendChild(box);
+    // The backdrop (the dialog element itself; its form fills it) cancels.
+    dialog.addEventListener("click", function (event) { if (event.target === dialog) dialog.close("cancel"); });
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+  function focusable(el) {
+    return el && el.isConnected && !el.disabled && el.getClientRects().length > 0;
+  }
+  function askToConfirm(form, submitter) {
+    if (!confirmDialog || !confirmDialog.isConnected) confirmDialog = buildConfirmDialog();
+    const dialog = confirmDialog;
+    const labels = document.body.dataset;
+    const ok = dialog.querySelector("[data-confirm-ok]");
+    dialog.querySelector("#confirm-dialog-title").textContent = form.dataset.confirmTitle || labels.confirmTitle || "Are you sure?";
+    dialog.querySelector("#confirm-dialog-message").textContent = form.dataset.confirm;
+    ok.textContent = form.dataset.confirmAction || labels.confirmAction || "Confirm";
+    ok.className = "btn " + (form.dataset.confirmKind === "primary" ? "primary" : "destructive");
+    const trigger = submitter || form.querySelector("[type=submit]") || document.activeElement;
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      dialog.onclose = null;
+      if (dialog.returnValue === "confirm" && form.isConnected) {
+        form.dataset.confirmed = "1";
+        if (typeof form.requestSubmit === "function") {
+          if (submitter && submitter.form === form) form.requestSubmit(submitter); else form.requestSubmit();
+        } else {
+          delete form.dataset.confirmed;
+          form.submit();
+        }
+        return;
+      }
+      // Cancelled (button, Escape, backdrop): back to the trigger, or to its menu when that closed.
+      const menu = trigger && trigger.closest ? trigger.closest("details") : null;
+      if (focusable(trigger)) trigger.focus();
+      else if (menu && focusable(menu.querySelector("summary"))) menu.querySelector("summary").focus();
+    };
+    dialog.showModal();
+    // Focus the safe choice of a destructive question, the confirm button of another.
+    (form.dataset.confirmKind === "primary" ? ok : dialog.querySelector("[data-confirm-cancel]")).focus();
+  }
   document.addEventListener("submit", function (event) {
     const form = event.target;
-    if (form.dataset.confirm && !form.dataset.confirmed) {
+    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+    if (form.dataset.confirmed) {
+      delete form.dataset.confirmed;  // this submission goes on; the next one asks again
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();  // htmx must not send it either
+    askToConfirm(form, event.submitter);
+  }, true);
+
+  // ---- "Go back" on the error pages: the browser's history when there is one ----
+  document.addEventListener("click", function (event) {
+    const back = event.target.closest("a[data-go-back]");
+    if (back && window.history.length > 1 && !event.metaKey && !event.ctrlKey && !event.shiftKey) {
       event.preventDefault();
-      if (window.confirm(form.dataset.confirm)) {
-        form.dataset.confirmed = "1";
-        form.submit();
-      }
+      window.history.back();
     }
   });
 
@@ -174,14 +262,40 @@
   }
 
   // ---- htmx: busy state (skeleton rows, see portal.css) on the region being reloaded ----
-  function setBusy(value) {
-    document.querySelectorAll("#results, .tab-panel").forEach(function (region) {
-      region.setAttribute("aria-busy", value ? "true" : "false");
+  // A list (#results) or a tab (.tab-panel) is busy while a request that replaces it is in
+  // flight: its target is the region or holds it (not a smaller part of it, such as the
+  // "Count exactly" total). Several requests at once: busy until the last one ends.
+  const REGIONS = "#results, .tab-panel";
+  const inFlight = new Map();  // request element -> the regions it made busy
+  function regionsOf(target) {
+    if (!target || !target.matches) return [];
+    if (target.matches(REGIONS)) return [target];
+    return Array.from(target.querySelectorAll(REGIONS));
+  }
+  function refreshBusy() {
+    const busy = new Set();
+    inFlight.forEach(function (regions) { regions.forEach(function (r) { busy.add(r); }); });
+    document.querySelectorAll(REGIONS).forEach(function (region) {
+      region.setAttribute("aria-busy", busy.has(region) ? "true" : "false");
     });
   }
-  document.addEventListener("htmx:beforeRequest", function () { setBusy(true); });
-  document.addEventListener("htmx:afterRequest", function () { setBusy(false); });
-  document.addEventListener("htmx:beforeHistorySave", function () { setBusy(false); });
+  function clearBusy() { inFlight.clear(); refreshBusy(); }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const regions = regionsOf(event.detail && event.detail.target);
+    if (!regions.length) return;
+    inFlight.set(event.detail.xhr || event.target, regions);
+    refreshBusy();
+  });
+  function requestEnded(event) {
+    const key = event.detail && event.detail.xhr;
+    if (key && inFlight.delete(key)) refreshBusy();
+    else if (inFlight.delete(event.target)) refreshBusy();
+  }
+  document.addEventListener("htmx:afterRequest", requestEnded);
+  document.addEventListener("htmx:sendError", requestEnded);
+  document.addEventListener("htmx:timeout", requestEnded);
+  document.addEventListener("htmx:sendAbort", requestEnded);
+  document.addEventListener("htmx:beforeHistorySave", clearBusy);
 
   // ---- keep forms in step with the address bar after htmx navigation ----
   function syncWithLocation() {
@@ -202,8 +316,20 @@
   }
   document.addEventListener("htmx:pushedIntoHistory", syncWithLocation);
   document.addEventListener("htmx:replacedInHistory", syncWithLocation);
-  document.addEventListener("htmx:historyRestore", function () { setBusy(false); syncWithLocation(); });
-  document.addEventListener("htmx:responseError", function () {
-    toast(document.body.dataset.loadError || "Error");
+  document.addEventListener("htmx:historyRestore", function () { clearBusy(); syncWithLocation(); });
+  // An error answer (orgdesk/errors.py sends htmx a fragment with its message) is not swapped:
+  // its message, else the generic one, shows in a toast.
+  document.addEventListener("htmx:responseError", function (event) {
+    let message = "";
+    const xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.responseText) {
+      const doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      const fragment = doc.querySelector("[data-error-message]");
+      if (fragment) message = fragment.dataset.errorMessage;
+    }
+    toast(message || document.body.dataset.loadError || "Error", "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast(document.body.dataset.loadError || "Error", "error");
   });
 })();
