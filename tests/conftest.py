@@ -20,6 +20,7 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
 
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,15 @@ def _fast_hashing_and_mail(settings):  # type: ignore[no-untyped-def]
     # Argon2 at OWASP cost is ~50 ms a hash; tests that check hashing opt back in.
     settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Background tasks (emails: notifications.delivery) run at once when enqueued, i.e. when
+    # the transaction commits; tests of the worker itself choose django_tasks_db again.
+    settings.TASKS = IMMEDIATE_TASKS
+
+
+@pytest.fixture
+def database_tasks(settings):  # type: ignore[no-untyped-def]
+    """Tasks queued in django-tasks' database backend for the worker, as in production."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 @pytest.fixture

@@ -1,10 +1,15 @@
-"""Sending a customer notification: one row in the log, the email after commit.
+"""Sending a customer notification: one row in the log, the email from the worker.
 
 Every email Orgdesk sends a customer (password and enrolment links, invitations, notices) is
-recorded as a Notification first, queued, then sent when the transaction that caused it
-commits; the outcome is noted on the row.
+recorded as a Notification first, queued, and handed to the background worker as the task
+`send_notification_email` when the transaction that caused it commits; the worker sends it
+and notes the outcome on the row. No request waits for an SMTP server, and a transaction that
+rolls back sends nothing. The task's arguments (the email's text, links included) are stored
+Fernet-encrypted in the task queue (core.fields.encrypt_text): the queue table holds no
+usable link.
 """
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,14 +18,35 @@ from typing import Any
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
+from orgdesk.core.fields import decrypt_text, encrypt_text
 from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
 
 logger = logging.getLogger(__name__)
 
 
+def seal(subject: str, body: str, target: str) -> str:
+    """An email's text as the task stores it: encrypted."""
+    return encrypt_text(json.dumps({"subject": subject, "body": body, "target": target}))
+
+
+@task()
+def send_notification_email(notification_id: int, sealed: str) -> None:
+    """The background task (django-tasks; `orgdesk worker` runs it): send one queued email."""
+    message = json.loads(decrypt_text(sealed))
+    deliver(notification_id, message["subject"], message["body"], message["target"])
+
+
+def enqueue_on_commit(notification_id: int, subject: str, body: str, target: str) -> None:
+    """Hand the email to the worker once the caller's transaction commits (nothing if it
+    rolls back)."""
+    sealed = seal(subject, body, target)
+    transaction.on_commit(lambda: send_notification_email.enqueue(notification_id, sealed))
+
+
 def deliver(notification_id: int, subject: str, body: str, target: str) -> None:
-    """Send one email and note the outcome on its notification row (runs after commit)."""
+    """Send one email and note the outcome on its notification row (in the worker)."""
     try:
         send_mail(subject, body, None, [target], fail_silently=False)
     except Exception as exc:
@@ -52,8 +78,8 @@ def queue_email(
     sent_at: Any = None,
     render: Callable[[Notification], tuple[str, str]] | None = None,
 ) -> Notification:
-    """Record an email to `target` as a queued Notification and send it when the caller's
-    transaction commits: the one way Orgdesk emails someone.
+    """Record an email to `target` as a queued Notification, sent by the worker once the
+    caller's transaction commits: the one way Orgdesk emails someone.
 
     The template is `template` or the one coded `template_code` (a caller sending many reads
     it once). `expires_at` None: the template's lifetime from now (or none). The text is the
@@ -81,5 +107,5 @@ def queue_email(
         filled = {k: v(notification) if callable(v) else v for k, v in (values or {}).items()}
         subject = fill(template.subject, filled)
         body = fill(template.body, filled)
-    transaction.on_commit(lambda: deliver(notification.pk, subject, body, target))
+    enqueue_on_commit(notification.pk, subject, body, target)
     return notification

@@ -610,7 +610,7 @@ def test_confirm_twice_and_nothing_to_send(
 
 
 def test_confirm_enqueues_the_task_for_the_worker(
-    admin_client: Client, world: Any, django_capture_on_commit_callbacks: Any
+    admin_client: Client, world: Any, django_capture_on_commit_callbacks: Any, database_tasks: None
 ) -> None:
     from django_tasks_db.models import DBTaskResult
 
@@ -659,7 +659,7 @@ def test_discard(admin_client: Client, world: Any) -> None:
 
 
 def test_the_worker_queues_stalled_jobs_again(
-    world: Any, django_capture_on_commit_callbacks: Any
+    world: Any, django_capture_on_commit_callbacks: Any, database_tasks: None
 ) -> None:
     from django_tasks_db.models import DBTaskResult
 

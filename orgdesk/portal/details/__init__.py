@@ -9,6 +9,7 @@ while the address bar keeps a deep link.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
-from orgdesk.access.protection import FREE, Standing, standing
+from orgdesk.access.protection import Standing
+from orgdesk.access.protection import standing as standing_of
 from orgdesk.access.scoping import access_account, authority
 from orgdesk.accounts.models import Account
 from orgdesk.core.listing import BadCursor, Ordering, Page, paginate
@@ -33,13 +35,25 @@ TAB_PAGE_SIZE = 25
 @dataclass
 class Detail:
     """What every tab and tab action works with: the organization in view, the account (in
-    the admin's reach and under that organization) and the permissions held on it."""
+    the admin's reach and under that organization) and the permissions held on it.
+
+    `standing` and `perms` are read when first asked for: a tab needs them to decide what it
+    shows, a tab action does not (the action checks the standing itself), and reading the
+    account's grants twice was a statement of every action's request."""
 
     request: AdminRequest
     organization: Organization
     account: Account
-    perms: frozenset[str]  # held on the account's organization and usable on this account
-    standing: Standing = FREE  # read-only or locked sign-in, and why (access/protection.py)
+
+    @cached_property
+    def standing(self) -> Standing:
+        """Read-only or locked sign-in, and why (access/protection.py)."""
+        return standing_of(self.request.actor, self.account)
+
+    @cached_property
+    def perms(self) -> frozenset[str]:
+        """Held on the account's organization and usable on this account."""
+        return self.standing.allowed(authority(self.request.actor).permissions_in(self.home))
 
     def can(self, permission: str) -> bool:
         return permission in self.perms
@@ -126,9 +140,7 @@ def detail_for(request: AdminRequest, org: str, pk: Any, permission: str) -> Det
     account = access_account(request.actor, pk, permission)
     if account.organization is None or not account.organization.path.startswith(organization.path):
         raise Http404("No such account.")
-    found = standing(request.actor, account)
-    perms = found.allowed(authority(request.actor).permissions_in(account.organization))
-    return Detail(request, organization, account, perms, found)
+    return Detail(request, organization, account)
 
 
 def tabs() -> list[Tab[AdminRequest, Detail]]:
