@@ -167,12 +167,22 @@ def run_list(
     problems = problems if problems is not None else []
     found = _query(spec, actor, params, within, problems)
     ordering = spec.orderings[found.order]
-    paging = {"size": size, "keys": found.keys, "groups": found.organizations}
+
+    def page_at(cursor: str | None) -> Page:
+        return paginate(
+            found.qs,
+            ordering,
+            size=size,
+            cursor=cursor,
+            keys=found.keys,
+            groups=found.organizations,
+        )
+
     try:
-        page = paginate(found.qs, ordering, cursor=params.get("cursor") or None, **paging)
+        page = page_at(params.get("cursor") or None)
     except BadCursor:
         problems.append(_("That page link is no longer valid; showing the first page."))
-        page = paginate(found.qs, ordering, **paging)
+        page = page_at(None)
     if spec.prefetch:
         prefetch_related_objects(page.rows, *spec.prefetch)
     return ListResult(

@@ -54,7 +54,7 @@ def create_admin(
     except ValidationError as exc:
         raise AdminError(f"password rejected: {' '.join(exc.messages)}") from None
     if brand:
-        existing = Account.objects.filter(email__iexact=email, store__isnull=True).first()
+        existing = Account.objects.filter(email__lower=email, store__isnull=True).first()
         if existing:
             set_password_by_operator(
                 actor=OPERATOR, account=existing, password=password, brand_admin=True
@@ -83,7 +83,7 @@ def create_admin(
     except TreeError as exc:
         raise AdminError(str(exc)) from None
     role = _resolve_role(role_ref)
-    existing = Account.objects.filter(email__iexact=email, store=home.identity_store_id).first()
+    existing = Account.objects.filter(email__lower=email, store=home.identity_store_id).first()
     created = existing is None
     if existing:
         if existing.organization_id != home.id:

@@ -22,7 +22,7 @@ class IdentifierBackend(BaseBackend):
         identifier = identifier or kwargs.get("username") or kwargs.get("email")
         if not identifier or not password:
             return None
-        match = Q(email__iexact=identifier) | Q(username__iexact=identifier) | Q(phone=identifier)
+        match = Q(email__lower=identifier) | Q(username__lower=identifier) | Q(phone=identifier)
         candidates = Account.objects.filter(match)
         candidates = candidates.filter(store=store) if store else candidates
         found = list(candidates[:2])

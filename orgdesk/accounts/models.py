@@ -44,7 +44,7 @@ class AccountManager(BaseUserManager["Account"]):
 
     def get_by_natural_key(self, username: str | None) -> "Account":
         # Brand admins (no organization) sign in to the console by email.
-        return self.get(email__iexact=username, organization__isnull=True)
+        return self.get(email__lower=username, organization__isnull=True)
 
 
 class Account(AbstractBaseUser, BaseModel):

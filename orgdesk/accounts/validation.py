@@ -74,7 +74,9 @@ def identifier_conflicts(account: "Account") -> dict[str, list[str]]:
     scope = scope.exclude(pk=account.pk)
     for field in ("email", "username", "phone"):
         value = getattr(account, field)
-        if value and scope.filter(Q(**{f"{field}__iexact": value})).exists():
+        # as the uniqueness constraints compare (lower(email), lower(username), phone)
+        lookup = field if field == "phone" else f"{field}__lower"
+        if value and scope.filter(Q(**{lookup: value})).exists():
             out[field] = [_("This identifier is already used in this organization hierarchy.")]
     return out
 

@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from orgdesk.core import lookups  # noqa: F401  (registers `field__lower`)
+
         connection_created.connect(use_unicode_lower, dispatch_uid="orgdesk-unicode-lower")
 
 

@@ -41,14 +41,18 @@ class _Page:
         at = icon_ref("micro", "at-symbol")
         badge = icon_ref("micro", "check-badge")
         self.at = at
+        # Translated outside the f-strings: xgettext does not look inside them.
+        verified, verified_sr = escape(_("Verified")), escape(_("verified"))
+        unverified, never = escape(_("unverified")), escape(_("Never"))
+        enabled, disabled = escape(_("Enabled")), escape(_("Disabled"))
         self.verified = (
-            f'<span class="badge ok" title="{escape(_("Verified"))}">{badge}'
-            f'<span class="sr-only">{escape(_("verified"))}</span></span>'
+            f'<span class="badge ok" title="{verified}">{badge}'
+            f'<span class="sr-only">{verified_sr}</span></span>'
         )
-        self.unverified = f'<span class="badge warn">{escape(_("unverified"))}</span>'
-        self.enabled = f'<span class="status ok">{escape(_("Enabled"))}</span>'
-        self.disabled = f'<span class="status off">{escape(_("Disabled"))}</span>'
-        self.never = f'<span class="muted">{escape(_("Never"))}</span>'
+        self.unverified = f'<span class="badge warn">{unverified}</span>'
+        self.enabled = f'<span class="status ok">{enabled}</span>'
+        self.disabled = f'<span class="status off">{disabled}</span>'
+        self.never = f'<span class="muted">{never}</span>'
         self.menu = icon_ref("mini", "ellipsis-vertical")
         self.edit = _item("pencil-square", _("Edit account details"))
         self.copy = _item("clipboard-document", _("Copy account ID"))

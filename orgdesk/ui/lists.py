@@ -92,9 +92,7 @@ def list_page(
         require(request.actor, spec.permission, within)
     if request.GET.get("count") == "exact":
         counted = count_list(spec, request.actor, request.GET, within=within)
-        return render(
-            request, "ui/_exact_count.html", {"counted": counted, "limit": COUNT_LIMIT}
-        )
+        return render(request, "ui/_exact_count.html", {"counted": counted, "limit": COUNT_LIMIT})
     key = view_key(spec, within)
     back_to_saved = saved_view_redirect(request, pref, key, here)
     if back_to_saved is not None:

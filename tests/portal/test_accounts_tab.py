@@ -1182,9 +1182,7 @@ def test_create_with_an_initial_password(world, admin_client):
     response = admin_client.post(create_url(world.france), create_form(phone="+33 6 22 33 44 55"))
     account = Account.objects.get(email="nora@acme.test")
     assert response.status_code == 302
-    assert response["Location"] == (
-        f"{accounts_url(world.france)}?account_id={account.pk}"
-    )
+    assert response["Location"] == (f"{accounts_url(world.france)}?account_id={account.pk}")
     assert account.organization == world.france
     assert account.phone == "+33622334455"
     assert account.check_password(NEW_PASSWORD)
