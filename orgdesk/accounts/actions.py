@@ -90,6 +90,17 @@ def _home(account: Account) -> Organization:
     return account.organization
 
 
+def _locked(account: Account) -> Account:
+    """The account again, its row locked for the rest of the transaction, with its
+    organization (which the event and the notification record) read in the same query; the
+    organization's row is not locked."""
+    return (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=account.pk)
+    )
+
+
 def _not_self(actor: Actor, account: Account, message: str) -> None:
     if actor.is_account(account):
         raise PermissionDenied(message)
@@ -133,7 +144,7 @@ def disable_account(*, actor: Actor, account: Account, reason: str = "") -> Acco
     _not_self(actor, account, _("You cannot disable your own account."))
     require_manage(actor, account)
     require_recent_auth(actor)
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = _locked(account)
     if account.status == Account.Status.DISABLED:
         return account
     if not actor.is_system:
@@ -155,7 +166,7 @@ def enable_account(*, actor: Actor, account: Account, reason: str = "") -> Accou
     require(actor, "accounts.disable", _home(account))
     _not_self(actor, account, _("You cannot enable your own account."))
     require_manage(actor, account)
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = _locked(account)
     if account.status == Account.Status.ENABLED:
         return account
     account.status = Account.Status.ENABLED
@@ -399,7 +410,7 @@ def send_password_reset(
     require(actor, "accounts.reset_password", _home(account))
     if require_sign_in_change(actor, account, reason).needs_reason:
         require_recent_auth(actor)
-    account = Account.objects.select_for_update(of=("self",)).get(pk=account.pk)
+    account = _locked(account)
     if (
         after_link is not ANY_LINK
         and passwords.latest_link_id(account, "password_reset") != after_link
@@ -416,6 +427,17 @@ def send_password_reset(
 
 # ---- password links (accounts/passwords.py makes and checks them) ----------------------------
 
+# What each purpose's link is recorded as (activity/events.py): sent by an admin, then used
+# by the customer.
+LINK_SENT_EVENTS: dict[str, str] = {
+    "set_password": "account.set_password_link_sent",
+    "password_reset": "account.password_reset_sent",
+}
+LINK_USED_EVENTS: dict[str, str] = {
+    "set_password": "password_created",
+    "password_reset": "password_reset",
+}
+
 
 @transaction.atomic
 def send_password_link(
@@ -431,7 +453,7 @@ def send_password_link(
         require_brand(actor, "Only brand admins manage brand admins.")
     else:
         require(actor, passwords.PURPOSES[purpose], account.organization)
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = _locked(account)
     if not account.email:
         raise passwords.PasswordLinkError(
             _("This account has no email address to send the link to.")
@@ -449,7 +471,7 @@ def send_password_link(
         values={"link": lambda _notification: passwords.link_for(account, purpose)},
     )
     record(
-        "account.password_reset_sent",
+        LINK_SENT_EVENTS[purpose],
         account=account,
         actor=actor,
         metadata={"purpose": purpose, "notification": notification.pk, **reason_metadata(reason)},
@@ -481,7 +503,7 @@ def complete_password_link(
             account=account, revoked_at__isnull=True, expires__gt=timezone.now()
         ).update(revoked_at=timezone.now())
     record(
-        "password_change",
+        LINK_USED_EVENTS[purpose],
         account=account,
         actor=Actor.customer(account, ip=ip),
         ip=ip,

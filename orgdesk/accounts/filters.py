@@ -21,6 +21,7 @@ from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.scoping import authority, restrict
 from orgdesk.accounts.models import Account, Group, GroupMembership
 from orgdesk.accounts.validation import normalize_phone
+from orgdesk.core.formfields import LocalDateField
 from orgdesk.core.listing import keys_of
 from orgdesk.lists import ListFilterSet
 
@@ -113,10 +114,17 @@ def search_keys(organizations: QuerySet[Any], wanted: SearchText) -> QuerySet[Ac
     return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
-class DayRange(django_filters.Filter):
-    """`<name>_from` and `<name>_to` as whole days (inclusive), in the admin's time zone."""
+class DayFilter(django_filters.DateFilter):
+    """One day, written in the admin's language's format or ISO (core.formfields)."""
 
-    field_class = forms.DateField
+    field_class = LocalDateField
+
+
+class DayRange(django_filters.Filter):
+    """`<name>_from` and `<name>_to` as whole days (inclusive), in the admin's time zone;
+    written in the admin's language's format or ISO (core.formfields)."""
+
+    field_class = LocalDateField
 
     def __init__(self, *args: Any, end: bool = False, **kwargs: Any) -> None:
         self.end = end
@@ -181,7 +189,7 @@ class AccountFilter(ListFilterSet):
     family_name = django_filters.CharFilter(
         method="filter_prefix", label=_("Family name"), max_length=MAX_TEXT
     )
-    birthdate = django_filters.DateFilter(label=_("Birthdate"))
+    birthdate = DayFilter(label=_("Birthdate"))
     last_login_from = DayRange(field_name="last_login", label=_("Last login from"))
     last_login_to = DayRange(field_name="last_login", end=True, label=_("Last login to"))
     created_from = DayRange(field_name="created", label=_("Created from"))

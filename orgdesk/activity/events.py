@@ -1,4 +1,9 @@
-"""Catalogue of event types: code → category and label shown to organization admins."""
+"""Catalogue of event types: code → category and label shown to organization admins.
+
+A label names what happened, as the customer or the admin would say it: a link sent is
+"… link sent", not what the customer may do with it later. Events are facts kept as they
+were recorded (append-only): a type is never reused for another fact, and a type no longer
+recorded stays here so that older events keep their label."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +16,11 @@ EVENT_TYPES = {
     "logout": (CUSTOMER_FLOW, _("Logout")),
     "token_request": (CUSTOMER_FLOW, _("Token request")),
     "registration": (CUSTOMER_FLOW, _("Registration")),
+    # A password chosen through a reset link (accounts.actions.complete_password_link).
     "password_reset": (CUSTOMER_FLOW, _("Password reset")),
+    # A new account's first password, chosen through the set-password link sent at creation.
+    "password_created": (CUSTOMER_FLOW, _("Password created")),
+    # A password changed otherwise (and, before the two above, one chosen through a link).
     "password_change": (CUSTOMER_FLOW, _("Password change")),
     "mfa_enrolment": (CUSTOMER_FLOW, _("MFA enrolment")),
     "mfa_challenge": (CUSTOMER_FLOW, _("MFA challenge")),
@@ -26,12 +35,13 @@ EVENT_TYPES = {
     "account.disabled": (ADMIN_ACTION, _("Account disabled")),
     "account.enabled": (ADMIN_ACTION, _("Account enabled")),
     "account.password_set": (ADMIN_ACTION, _("Password set by an admin")),
-    "account.password_reset_sent": (ADMIN_ACTION, _("Password reset sent")),
+    "account.password_reset_sent": (ADMIN_ACTION, _("Password reset link sent")),
+    "account.set_password_link_sent": (ADMIN_ACTION, _("Set-password link sent")),
     "account.identifier_change_notice_sent": (
         ADMIN_ACTION,
         _("Identifier change notice sent"),
     ),
-    "account.email_verification_sent": (ADMIN_ACTION, _("Email verification sent")),
+    "account.email_verification_sent": (ADMIN_ACTION, _("Email verification link sent")),
     "account.picture_changed": (ADMIN_ACTION, _("Profile picture changed")),
     "account.picture_removed": (ADMIN_ACTION, _("Profile picture removed")),
     "sessions.cleared": (ADMIN_ACTION, _("Sessions cleared")),

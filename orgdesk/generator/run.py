@@ -23,7 +23,7 @@ from orgdesk.generator.builders.accounts import (
     identity_rows,
     membership_rows,
 )
-from orgdesk.generator.builders.activity import EVENT_COLUMNS, EventBuilder, draw_spell
+from orgdesk.generator.builders.activity import EVENT_COLUMNS, EventBuilder
 from orgdesk.generator.builders.consents import CONSENT_RECORD_COLUMNS, consent_rows
 from orgdesk.generator.builders.invitations import INVITATION_COLUMNS, InvitationBuilder
 from orgdesk.generator.builders.notifications import NOTIFICATION_COLUMNS, NotificationBuilder
@@ -133,19 +133,20 @@ class Generator:
         for n in range(plan.accounts):
             # The order of these calls is the order of the draws: changing it changes the
             # data every seed gives.
+            # The events come after the rows they tell of (they read what the builders
+            # before them noted on the customer), the account's row last (its `updated`).
             customer, row = accounts.draw(n)
-            account_t.add(row)
             identity_t.extend(identity_rows(draws, customer))
             membership_t.extend(membership_rows(draws, customer))
             grant_t.extend(grants.rows(customer))
             authenticator_t.extend(authenticator_rows(draws, customer))
             session_t.extend(sessions.rows(customer))
-            event_t.extend(events.rows(customer))
-            spell = draw_spell(draws, customer)
-            event_t.extend(events.disabling_rows(customer, spell))
-            notification_t.extend(notifications.rows(customer, spell))
             verification_t.extend(verification_rows(draws, ref.tree_policies, customer))
             consent_t.extend(consent_rows(draws, ref.consent_policies, customer))
+            event_t.extend(events.rows(customer))
+            event_t.extend(events.disabling_rows(customer))
+            notification_t.extend(notifications.rows(customer))
+            account_t.add(accounts.complete(customer, row))
             if (n + 1) % plan.batch_size == 0:
                 w.flush()
                 done = n + 1

@@ -13,6 +13,7 @@ from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole
 from orgdesk.access.selectors import roles_among
 from orgdesk.accounts.models import Account, Group
+from orgdesk.core.formfields import LanguageField
 from orgdesk.invitations import actions as invitation_actions
 from orgdesk.invitations.emails import invitation_language
 from orgdesk.organizations.models import Organization
@@ -70,6 +71,7 @@ class CreateAccountForm(forms.Form):
     )
     given_name = forms.CharField(label=gettext_lazy("Given name"), max_length=150)
     family_name = forms.CharField(label=gettext_lazy("Family name"), max_length=150)
+    locale = LanguageField(label=gettext_lazy("Preferred language"))
     password_choice = forms.ChoiceField(
         label=gettext_lazy("Password"),
         choices=[
@@ -105,12 +107,26 @@ class EditAccountForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    # A choice of languages; the stored tag stays offered when the list does not hold it.
+    locale = LanguageField(label=gettext_lazy("Preferred language"))
+
     class Meta:
         model = Account
-        fields = ["username", "email", "phone", "given_name", "family_name", "display_name"]
+        fields = [
+            "username",
+            "email",
+            "phone",
+            "given_name",
+            "family_name",
+            "display_name",
+            "locale",
+        ]
 
     def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        locale = self.fields["locale"]
+        assert isinstance(locale, LanguageField)
+        locale.keep(self.instance.locale if self.instance else "")
         if reason_required:
             self.fields["reason"].label = gettext_lazy("Reason for changing identifiers")
             self.fields["reason"].help_text = gettext_lazy(

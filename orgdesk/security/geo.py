@@ -17,18 +17,27 @@ def _country_reader() -> Any:
     return GeoIP2Fast(verbose=False)
 
 
-@lru_cache(maxsize=1)
-def _city_reader() -> "geoip2.database.Reader | None":
-    path = os.environ.get("ORGDESK_GEOIP_CITY_DB", "")
-    if not path:
-        return None
+def _city_database() -> str:
+    return os.environ.get("ORGDESK_GEOIP_CITY_DB", "")
+
+
+@lru_cache(maxsize=2)
+def _open_city_reader(path: str) -> "geoip2.database.Reader":
     import geoip2.database
 
     return geoip2.database.Reader(path)
 
 
+def _city_reader() -> "geoip2.database.Reader | None":
+    # Keyed by the path: a reader opened for one setting is not used for another.
+    path = _city_database()
+    return _open_city_reader(path) if path else None
+
+
 def city_database_configured() -> bool:
-    return bool(os.environ.get("ORGDESK_GEOIP_CITY_DB"))
+    """Whether the server has a City database (an operator's setting: never said to the
+    portal's admins, whose pages show a city when one is known and the country otherwise)."""
+    return bool(_city_database())
 
 
 def country_of(ip: str) -> str:

@@ -133,7 +133,9 @@ def test_set_password_link_for_a_new_account_lasts_three_days(world, send):
     assert mail.outbox[0].subject == "Set your password"
     assert notification.expires_at - notification.sent_at == dt.timedelta(days=3)
     assert "?purpose=set_password" in path
-    event = Event.objects.get(type="account.password_reset_sent")
+    # Named for what happened: a set-password link, not a password reset.
+    event = Event.objects.get(type="account.set_password_link_sent")
+    assert not Event.objects.filter(type="account.password_reset_sent").exists()
     assert "reason" not in event.metadata
     assert event.metadata["purpose"] == "set_password"
 
@@ -187,7 +189,9 @@ def test_permissions(world, actor, customer, purpose, error, django_capture_on_c
         )
     assert mail.outbox == []
     assert not Notification.objects.exists()
-    assert not Event.objects.filter(type="account.password_reset_sent").exists()
+    assert not Event.objects.filter(
+        type__in=("account.password_reset_sent", "account.set_password_link_sent")
+    ).exists()
 
 
 def test_recovery_assistant_may_reset_but_not_send_set_password_links(world, send):
@@ -246,7 +250,7 @@ def test_link_works_once_and_signs_the_customer_out(world, send):
     account = Account.objects.get(pk=world.inside.pk)
     assert account.check_password(NEW_PASSWORD)
     assert not CustomerSession.objects.filter(account=account, revoked_at__isnull=True).exists()
-    event = Event.objects.get(type="password_change")
+    event = Event.objects.get(type="password_reset")
     assert event.category == Event.Category.CUSTOMER_FLOW
     assert event.account_id == account.pk
     assert event.organization_id == world.france.pk
@@ -262,7 +266,8 @@ def test_set_password_leaves_sessions_alone(world, send):
     _, path = send(world.inside, purpose="set_password", actor=as_admin(world.admin))
     use_link(Client(), path)
     assert CustomerSession.objects.filter(account=world.inside, revoked_at__isnull=True).exists()
-    assert Event.objects.get(type="password_change").metadata == {"purpose": "set_password"}
+    assert Event.objects.get(type="password_created").metadata == {"purpose": "set_password"}
+    assert not Event.objects.filter(type__in=("password_reset", "password_change")).exists()
 
 
 def test_token_is_moved_out_of_the_address(world, send):
@@ -419,7 +424,7 @@ def test_weak_or_mismatched_passwords_are_refused_and_the_link_stays_valid(world
         assert 'class="field-error"' in response.content.decode()
     assert "two password fields didn" in response.content.decode()
     assert not Account.objects.get(pk=world.inside.pk).check_password(NEW_PASSWORD)
-    assert not Event.objects.filter(type="password_change").exists()
+    assert not Event.objects.filter(type="password_reset").exists()
     response = client.post(
         opened["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     )
@@ -435,7 +440,7 @@ def test_complete_password_link_validates_and_works_once(world, send):
         uidb64=uid, purpose="password_reset", token=token, password=NEW_PASSWORD, ip="192.0.2.1"
     )
     assert account.check_password(NEW_PASSWORD)
-    assert Event.objects.get(type="password_change").ip == "192.0.2.1"
+    assert Event.objects.get(type="password_reset").ip == "192.0.2.1"
     with pytest.raises(InvalidPasswordLink):
         complete_password_link(
             uidb64=uid, purpose="password_reset", token=token, password=NEW_PASSWORD + "!"

@@ -35,6 +35,7 @@ class GrantBuilder:
         # The first account placed in each root administers its tree.
         if c.placed and org.parent is None:
             self.admins.append(c.account_id)
+            c.granted_ts = c.created_ts
             return [(c.account_id, org.id, self.admin_role, c.created)]
         if rng.random() < 0.006 and not c.disabled:
             # Every fifth grant reaches across the tree, outside the account's own branch
@@ -46,5 +47,6 @@ class GrantBuilder:
                 across = [o for o in self.tree_orgs[org.tree_index] if o not in lineage]
             target = rng.choice(across or lineage)
             self.admins.append(c.account_id)
+            c.granted_ts = c.created_ts
             return [(c.account_id, target.id, rng.choice(self.role_ids), c.created)]
         return []

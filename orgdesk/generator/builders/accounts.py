@@ -1,5 +1,12 @@
 """Accounts, and what hangs off them in the accounts app: linked identities and group
-memberships. Drawing an account also draws the facts the other tables share (`Customer`)."""
+memberships. Drawing an account also draws the facts the other tables share (`Customer`).
+
+One account tells one story, which every table about it agrees with: created, then signed in
+now and then (as often as its age allows: `login_count`), perhaps disabled (nothing after
+that but refused sign-ins), its row saved last (`updated`) by the latest change any table
+records. Builders called later fill in what the story's later rows need (`mfa`, `enrolled`,
+`joined`, `consents`…), and the account's row is completed last (`AccountBuilder.complete`).
+"""
 
 import bisect
 import datetime as dt
@@ -7,6 +14,8 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from django.conf.locale import LANG_INFO
 
 from orgdesk.generator import pools
 from orgdesk.generator.builders import Row
@@ -35,6 +44,26 @@ class Customer:
     last_login: dt.datetime | None
     last_seen_ts: float  # the last sign-in, else the creation
     ip: str
+    country: str  # of `ip`
+    login_count: int
+    # When the account was disabled, and enabled again (None: it still is); None: never.
+    spell: "Spell | None"
+    # The latest time the account's row was saved: raised by the events that save it.
+    updated_ts: float
+    # Filled in by the builders called after the account's own row was drawn.
+    mfa: bool = False  # holds a second factor (authenticators)
+    enrolled: list[float] | None = None  # when its strong authenticators were added
+    joined: list[float] | None = None  # when it was added to its groups
+    granted_ts: float | None = None  # when it was granted a role
+    consents: list[tuple[float, float | None]] | None = None  # (granted, revoked)
+    verified_manually_ts: float | None = None  # an admin verified its identity then
+
+
+# When an account was disabled, and enabled again (None: it still is).
+Spell = tuple[float, float | None]
+# Enabled accounts that were disabled once and enabled again, after their last sign-in.
+SUSPENDED_ONCE = 0.02
+DAY_S = 86400
 
 
 ACCOUNT_COLUMNS = (
@@ -82,6 +111,12 @@ class AccountBuilder:
         self.ips = ips
         self.password_hash = plan.customer_password_hash
         self.locale_pools = pools.build_locale_pools(plan.seed)
+        # The preferred language as the portal offers it (core.formfields.language_choices):
+        # fr-FR is French, en-GB and pt-BR have entries of their own.
+        self.languages = {
+            lp.tag: lp.tag if lp.tag.lower() in LANG_INFO else lp.tag.split("-")[0]
+            for lp in self.locale_pools
+        }
         self.pick_locale = weighted(
             draws.rng, [(str(i), wt) for i, wt in enumerate(pools.LOCALE_WEIGHTS)]
         )
@@ -95,8 +130,9 @@ class AccountBuilder:
         self.cum_weights = list(itertools.accumulate(weights))
         self.base_n = plan.seed * 100_000_000
 
-    def draw(self, n: int) -> tuple[Customer, Row]:
-        """The run's `n`th account: its shared facts and its row."""
+    def draw(self, n: int) -> tuple[Customer, list[Any]]:
+        """The run's `n`th account: its shared facts and its row, to be completed (complete())
+        once the other tables' rows about it are drawn."""
         draws, rng, anchor_ts, orgs = self.draws, self.draws.rng, self.draws.anchor_ts, self.orgs
         n_orgs = len(orgs)
         if n < n_orgs:
@@ -140,7 +176,26 @@ class AccountBuilder:
             span = end_ts - created_ts
             last_login_ts = created_ts + span * max(rng.random(), rng.random())
         last_login = dt.datetime.fromtimestamp(last_login_ts, dt.UTC) if last_login_ts else None
-        updated = draws.ts_between(created_ts, end_ts)
+        last_seen_ts = last_login_ts or created_ts
+        # Sign-ins as often as the account's age allows: each account its own pace, most a
+        # few times a month, some daily, a few several times a day.
+        login_count = 0
+        if last_login_ts is not None:
+            per_day = 0.02 + 2.0 * rng.random() ** 3
+            login_count = 1 + int((last_login_ts - created_ts) / DAY_S * per_day)
+        # The customer edited their own profile, while signed in; an admin's edits come later
+        # with their events (EventBuilder), disabling and enabling with the spell.
+        updated_ts = created_ts
+        if last_login_ts is not None and rng.random() < 0.5:
+            updated_ts = created_ts + (last_login_ts - created_ts) * rng.random()
+        spell: Spell | None = None
+        if disabled:
+            spell = (end_ts, None)
+        elif rng.random() < SUSPENDED_ONCE:
+            off_ts = last_seen_ts + (anchor_ts - last_seen_ts) * rng.random()
+            spell = (off_ts, off_ts + (anchor_ts - off_ts) * rng.random())
+        if spell is not None:
+            updated_ts = max(updated_ts, spell[0] if spell[1] is None else spell[1])
         city, region, postal = rng.choice(lp.places)
         has_address = rng.random() < 0.7
         birthdate = None
@@ -152,12 +207,11 @@ class AccountBuilder:
                 "customer_number": f"C-{seq % 10**8:08d}",
                 "tier": rng.choice(["bronze", "silver", "gold", "platinum"]),
             }
-        ip, _country = rng.choice(self.ips)
-        login_count = rng.randint(1, 400) if last_login else 0
-        row = (
+        ip, country = rng.choice(self.ips)
+        row = [
             account_id,
             created,
-            updated,
+            None,  # updated: complete()
             self.password_hash,
             last_login,
             org.id,
@@ -177,7 +231,7 @@ class AccountBuilder:
             region if has_address else "",
             postal if has_address else "",
             lp.country if has_address else "",
-            lp.tag,
+            self.languages[lp.tag],
             "disabled" if disabled else "enabled",
             disabled_at,
             login_count,
@@ -185,7 +239,7 @@ class AccountBuilder:
             attributes,
             False,
             False,
-        )
+        ]
         customer = Customer(
             account_id=account_id,
             org=org,
@@ -200,10 +254,20 @@ class AccountBuilder:
             end_ts=end_ts,
             last_login_ts=last_login_ts,
             last_login=last_login,
-            last_seen_ts=last_login_ts or created_ts,
+            last_seen_ts=last_seen_ts,
             ip=ip,
+            country=country,
+            login_count=login_count,
+            spell=spell,
+            updated_ts=updated_ts,
         )
         return customer, row
+
+    @staticmethod
+    def complete(c: Customer, row: list[Any]) -> Row:
+        """The account's row, once everything that saves it is known (`c.updated_ts`)."""
+        row[2] = dt.datetime.fromtimestamp(c.updated_ts, dt.UTC)
+        return tuple(row)
 
 
 EXTERNAL_IDENTITY_COLUMNS = (
@@ -245,10 +309,16 @@ GROUP_MEMBERSHIP_COLUMNS = ("group_id", "account_id", "created")
 
 
 def membership_rows(draws: Draws, c: Customer) -> list[Row]:
+    """Groups an admin added the account to, while it was enabled (`c.joined`: when)."""
     rng, group_ids = draws.rng, c.org.group_ids
     if not (group_ids and rng.random() < 0.45):
         return []
-    return [
-        (gid, c.account_id, c.created)
-        for gid in rng.sample(group_ids, min(len(group_ids), rng.randint(1, 2)))
-    ]
+    rows = []
+    joined = []
+    for gid in rng.sample(group_ids, min(len(group_ids), rng.randint(1, 2))):
+        # Most at the account's creation, the others later.
+        when = c.created if rng.random() < 0.6 else draws.ts_between(c.created_ts, c.end_ts)
+        joined.append(when.timestamp())
+        rows.append((gid, c.account_id, when))
+    c.joined = joined
+    return rows

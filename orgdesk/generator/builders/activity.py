@@ -19,7 +19,6 @@ CUSTOMER_EVENTS = [
     ("password_change", 2),
     ("email_verification", 2),
     ("consent_granted", 2),
-    ("mfa_enrolment", 2),
     ("consent_revoked", 1),
 ]
 ADMIN_EVENTS = [
@@ -45,23 +44,13 @@ FAILURE_REASONS = {
 }
 ADMIN_CHANNELS = ["portal", "console", "api"]
 CLIENT_IDS = ("organization-portal", "customer-web", "customer-mobile")
-# Enabled accounts that were disabled once and enabled again, after their last sign-in.
-SUSPENDED_ONCE = 0.02
-
-# When an account was disabled, and enabled again (None: it still is).
-Spell = tuple[float, float | None]
-
-
-def draw_spell(draws: Draws, c: Customer) -> Spell | None:
-    """A disabled account's spell starts at the end of its story; a few enabled accounts
-    had one after their last sign-in."""
-    if c.disabled:
-        return (c.end_ts, None)
-    rng, anchor_ts = draws.rng, draws.anchor_ts
-    if rng.random() < SUSPENDED_ONCE:
-        off_ts = c.last_seen_ts + (anchor_ts - c.last_seen_ts) * rng.random()
-        return (off_ts, off_ts + (anchor_ts - off_ts) * rng.random())
-    return None
+# How accounts come to exist: they sign up, or an admin creates them.
+REGISTERED = 0.6
+# What an account that never signed in can have done: no session, so no token, logout,
+# second factor or consent of its own.
+WITHOUT_SIGN_IN = frozenset({"login", "password_reset", "email_verification"})
+# Customer flows that save the account's row (a new password).
+SAVING_FLOWS = frozenset({"password_reset", "password_change"})
 
 
 EVENT_COLUMNS = (
@@ -98,18 +87,57 @@ class EventBuilder:
         self.categories = {code: cat for code, (cat, _label) in EVENT_TYPES.items()}
 
     def rows(self, c: Customer) -> list[Row]:
-        """The account's everyday events, then its last sign-in."""
+        """The account's creation, when it added its strong authenticators, its everyday
+        events, then its last sign-in. Everything agrees with the other tables: nothing
+        before the creation or after the disabling, sign-ins no more than `login_count`,
+        MFA challenges only with a second factor, consents when the consent records say, an
+        admin's edits raising the account's `updated`. Fills `c.updated_ts`."""
         draws, rng, admins, admin_ips = self.draws, self.draws.rng, self.admins, self.admin_ips
         categories, account_id, org_id = self.categories, c.account_id, c.org.id
-        until_ts = c.last_seen_ts if c.last_login_ts else c.end_ts
-        rows = []
-        for _ in range(self.per_account):
+        created_ts, end_ts = c.created_ts, c.end_ts
+        signed_in = c.last_login_ts is not None
+        until_ts = c.last_seen_ts if signed_in else end_ts
+        budget = self.per_account
+        rows: list[Row] = []
+        if budget:
+            budget -= 1
+            if rng.random() < REGISTERED:
+                rows.append(self._customer(c, c.created, "registration", "success", ""))
+            else:
+                rows.append(self._admin(c, c.created, "account.created"))
+        for enrolled_ts in (c.enrolled or ())[:budget]:
+            budget -= 1
+            when = dt.datetime.fromtimestamp(enrolled_ts, dt.UTC)
+            rows.append(self._customer(c, when, "mfa_enrolment", "success", ""))
+        # Sign-ins the log may show besides the last one.
+        logins_left = c.login_count - 1
+        for _ in range(budget):
             result, reason = "success", ""
             if rng.random() < 0.1:
                 etype = self.pick_admin_event()
                 actor = rng.choice(admins) if admins else None
                 ip = rng.choice(admin_ips)
                 meta: dict[str, Any] = {"via": rng.choice(ADMIN_CHANNELS)}
+                when = draws.ts_between(created_ts, end_ts)
+                if etype == "account.password_reset_sent" and not c.email:
+                    etype = "account.updated"
+                elif etype == "group.member_added":
+                    if c.joined:
+                        when = dt.datetime.fromtimestamp(rng.choice(c.joined), dt.UTC)
+                    else:
+                        etype = "account.updated"
+                elif etype == "role.granted":
+                    if c.granted_ts is not None:
+                        when = dt.datetime.fromtimestamp(c.granted_ts, dt.UTC)
+                    else:
+                        etype = "account.updated"
+                elif etype == "identity.verified":
+                    if c.verified_manually_ts is not None:
+                        when = dt.datetime.fromtimestamp(c.verified_manually_ts, dt.UTC)
+                    else:
+                        etype = "account.updated"
+                if etype == "account.updated":
+                    c.updated_ts = max(c.updated_ts, when.timestamp())
             else:
                 etype = self.pick_customer_event()
                 actor = None
@@ -118,11 +146,43 @@ class EventBuilder:
                     "client_id": rng.choice(CLIENT_IDS),
                     "user_agent_index": rng.randrange(len(pools.USER_AGENTS)),
                 }
+                when = draws.ts_between(created_ts, until_ts)
+                if not signed_in and etype not in WITHOUT_SIGN_IN:
+                    continue
                 if etype in FAILURE_REASONS and rng.random() < 0.12:
                     result, reason = "failure", rng.choice(FAILURE_REASONS[etype])
+                    if reason == "mfa_failed" and not c.mfa:
+                        reason = "invalid_password"
+                if not signed_in and etype in ("login", "password_reset") and result == "success":
+                    # Never signed in: its attempts failed, its reset link was not used.
+                    result, reason = "failure", FAILURE_REASONS[etype][0]
+                if etype == "login" and result == "success":
+                    if logins_left > 0:
+                        logins_left -= 1
+                    else:
+                        etype = "token_request"
+                elif etype == "mfa_challenge" and not c.mfa:
+                    etype, result, reason = "token_request", "success", ""
+                elif etype == "email_verification":
+                    if not c.email:
+                        continue
+                    if not c.email_verified:
+                        result, reason = "failure", "expired_link"
+                elif etype in ("consent_granted", "consent_revoked"):
+                    times = [
+                        granted if etype == "consent_granted" else revoked
+                        for granted, revoked in c.consents or ()
+                    ]
+                    found = [t for t in times if t is not None]
+                    if found:
+                        when = dt.datetime.fromtimestamp(rng.choice(found), dt.UTC)
+                    else:
+                        etype = "token_request"
+                if etype in SAVING_FLOWS and result == "success":
+                    c.updated_ts = max(c.updated_ts, when.timestamp())
             rows.append(
                 (
-                    draws.ts_between(c.created_ts, until_ts),
+                    when,
                     account_id,
                     org_id,
                     categories[etype],
@@ -138,9 +198,39 @@ class EventBuilder:
             rows.append(self._sign_in(c, c.last_login, "success", ""))
         return rows
 
-    def disabling_rows(self, c: Customer, spell: Spell | None) -> list[Row]:
+    def _customer(self, c: Customer, ts: dt.datetime, etype: str, result: str, reason: str) -> Row:
+        return (
+            ts,
+            c.account_id,
+            c.org.id,
+            "customer_flow",
+            etype,
+            result,
+            reason,
+            None,
+            c.ip,
+            {"client_id": "customer-web"},
+        )
+
+    def _admin(self, c: Customer, ts: dt.datetime, etype: str) -> Row:
+        rng = self.draws.rng
+        return (
+            ts,
+            c.account_id,
+            c.org.id,
+            "admin_action",
+            etype,
+            "success",
+            "",
+            rng.choice(self.admins) if self.admins else None,
+            rng.choice(self.admin_ips),
+            {"via": rng.choice(ADMIN_CHANNELS)},
+        )
+
+    def disabling_rows(self, c: Customer) -> list[Row]:
         """An admin's event when the account was disabled, and when enabled again; perhaps
         sign-ins refused while it was disabled."""
+        spell = c.spell
         if spell is None:
             return []
         draws, rng, admins = self.draws, self.draws.rng, self.admins

@@ -20,7 +20,8 @@ CONSENT_RECORD_COLUMNS = (
 def consent_rows(draws: Draws, policies: list[uuid.UUID], c: Customer) -> list[Row]:
     """For most accounts: the terms (one version or the other) and the privacy policy, some
     of the optional policies too (`policies` in reference.CONSENT_POLICIES order); only
-    optional ones are ever revoked."""
+    optional ones are ever revoked; given and withdrawn while the customer was signed in
+    (`c.consents`: when)."""
     rng = draws.rng
     if rng.random() >= 0.75:
         return []
@@ -31,10 +32,15 @@ def consent_rows(draws: Draws, policies: list[uuid.UUID], c: Customer) -> list[R
     if rng.random() < 0.1:
         chosen.append(policies[4])
     rows = []
+    times: list[tuple[float, float | None]] = []
     for policy_id in chosen:
-        granted = draws.ts_between(c.created_ts, draws.anchor_ts)
+        # Given or withdrawn by the customer: at sign-up, or later while signed in.
+        granted = draws.ts_between(c.created_ts, c.last_seen_ts)
         revoked_at = None
-        if policy_id in optional and rng.random() < 0.25:
-            revoked_at = draws.ts_between(granted.timestamp(), draws.anchor_ts)
-        rows.append((draws.uuid(), granted, granted, c.account_id, policy_id, granted, revoked_at))
+        if policy_id in optional and rng.random() < 0.25 and c.last_seen_ts > granted.timestamp():
+            revoked_at = draws.ts_between(granted.timestamp(), c.last_seen_ts)
+        times.append((granted.timestamp(), revoked_at.timestamp() if revoked_at else None))
+        updated = revoked_at or granted
+        rows.append((draws.uuid(), granted, updated, c.account_id, policy_id, granted, revoked_at))
+    c.consents = times
     return rows

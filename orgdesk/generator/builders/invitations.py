@@ -46,6 +46,7 @@ class InvitationBuilder:
         draws, rng, anchor_ts = self.draws, self.draws.rng, self.draws.anchor_ts
         r = rng.random()
         accepted_at = None
+        changed = None  # accepted or revoked: the invitation's row was saved then
         if r < 0.45:  # pending and still valid
             sent = draws.ts_between(anchor_ts - 6 * DAY_S, anchor_ts)
             status = "pending"
@@ -56,14 +57,16 @@ class InvitationBuilder:
             sent = draws.ts_between(anchor_ts - TWO_YEARS, anchor_ts - DAY_S)
             status = "accepted"
             accepted_at = min(sent + dt.timedelta(hours=rng.randint(1, 100)), draws.anchor)
+            changed = accepted_at
         else:
             sent = draws.ts_between(anchor_ts - TWO_YEARS, anchor_ts - DAY_S)
             status = "revoked"
+            changed = draws.ts_between(sent.timestamp(), anchor_ts)
         created = sent - dt.timedelta(days=rng.randint(0, 3))
         return (
             draws.uuid(),
             created,
-            sent,
+            changed or sent,
             org.id,
             f"invitee{self.seed}-{i}@{org.root.slug[:40]}.example",
             "",

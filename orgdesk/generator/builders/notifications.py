@@ -4,7 +4,6 @@ import datetime as dt
 
 from orgdesk.generator.builders import Row
 from orgdesk.generator.builders.accounts import Customer
-from orgdesk.generator.builders.activity import Spell
 from orgdesk.generator.draws import Draws, weighted
 from orgdesk.notifications.models import NotificationTemplate
 
@@ -36,10 +35,10 @@ class NotificationBuilder:
         self.templates = templates
         self.pick = weighted(draws.rng, NOTIFICATION_MIX)
 
-    def rows(self, c: Customer, spell: Spell | None) -> list[Row]:
+    def rows(self, c: Customer) -> list[Row]:
         """The email telling the customer the account was disabled, then the usual
         messages (to the phone or the email address the template's channel needs)."""
-        draws, rng = self.draws, self.draws.rng
+        draws, rng, spell = self.draws, self.draws.rng, c.spell
         rows: list[Row] = []
         if spell is not None:
             template = self.templates["account_disabled"]

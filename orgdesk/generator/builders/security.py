@@ -28,9 +28,19 @@ AUTHENTICATOR_COLUMNS = (
 )
 
 
+def _used(draws: Draws, c: Customer, since_ts: float) -> dt.datetime | None:
+    """When an authenticator added at `since_ts` was last used: at a sign-in after it was
+    added, or never."""
+    if c.last_login_ts is None or c.last_login_ts <= since_ts:
+        return None
+    return draws.ts_between(since_ts, c.last_login_ts)
+
+
 def authenticator_rows(draws: Draws, c: Customer) -> list[Row]:
-    """OTP by email or SMS for some verified addresses; TOTP, passkeys and security keys,
-    and for half the accounts with one of those, recovery codes."""
+    """OTP by email or SMS for some verified addresses, set up with the account; TOTP,
+    passkeys and security keys added later (`c.enrolled`), and for half the accounts with one
+    of those, recovery codes made with the first. Last used at a sign-in after it was added,
+    if any (`c.mfa`: the account holds a second factor)."""
     rng = draws.rng
     account_id, created = c.account_id, c.created
     created_ts, last_seen_ts = c.created_ts, c.last_seen_ts
@@ -52,18 +62,19 @@ def authenticator_rows(draws: Draws, c: Customer) -> list[Row]:
                     "",
                     {},
                     True,
-                    draws.ts_between(created_ts, last_seen_ts),
+                    _used(draws, c, created_ts),
                 )
             )
-    strong = False
+    enrolled: list[float] = []
     if rng.random() < 0.2:
-        strong = True
         seed32 = "".join(rng.choice(BASE32) for _ in range(32))
+        added = draws.ts_between(created_ts, last_seen_ts)
+        enrolled.append(added.timestamp())
         rows.append(
             (
                 draws.uuid(),
-                created,
-                created,
+                added,
+                added,
                 account_id,
                 "totp",
                 rng.choice(pools.TOTP_LABELS),
@@ -71,7 +82,7 @@ def authenticator_rows(draws: Draws, c: Customer) -> list[Row]:
                 encrypt_text(seed32),
                 {},
                 True,
-                draws.ts_between(created_ts, last_seen_ts),
+                _used(draws, c, added.timestamp()),
             )
         )
     for kind, labels, p in (
@@ -79,13 +90,14 @@ def authenticator_rows(draws: Draws, c: Customer) -> list[Row]:
         ("security_key", pools.SECURITY_KEY_LABELS, 0.03),
     ):
         if rng.random() < p:
-            strong = True
             cred_id = draws.uuid().hex + draws.uuid().hex
+            added = draws.ts_between(created_ts, last_seen_ts)
+            enrolled.append(added.timestamp())
             rows.append(
                 (
                     draws.uuid(),
-                    created,
-                    created,
+                    added,
+                    added,
                     account_id,
                     kind,
                     rng.choice(labels),
@@ -94,20 +106,21 @@ def authenticator_rows(draws: Draws, c: Customer) -> list[Row]:
                     {
                         "credential_id": cred_id,
                         "public_key": draws.hexdigest(),
-                        "sign_count": rng.randint(0, 500),
+                        "sign_count": rng.randint(0, min(500, c.login_count)),
                         "transports": ["internal", "hybrid"] if kind == "passkey" else ["usb"],
                     },
                     True,
-                    draws.ts_between(created_ts, last_seen_ts),
+                    _used(draws, c, added.timestamp()),
                 )
             )
-    if strong and rng.random() < 0.5:
+    if enrolled and rng.random() < 0.5:
         codes = [draws.hexdigest() for _ in range(10)]
+        first = dt.datetime.fromtimestamp(min(enrolled), dt.UTC)
         rows.append(
             (
                 draws.uuid(),
-                created,
-                created,
+                first,
+                first,
                 account_id,
                 "recovery_codes",
                 "Recovery codes",
@@ -118,6 +131,8 @@ def authenticator_rows(draws: Draws, c: Customer) -> list[Row]:
                 None,
             )
         )
+    c.mfa = bool(rows)
+    c.enrolled = sorted(enrolled)
     return rows
 
 
@@ -149,18 +164,34 @@ class SessionBuilder:
         self.devices = [pools.device_of(ua) for ua in pools.USER_AGENTS]
 
     def rows(self, c: Customer) -> list[Row]:
+        """The session of the last sign-in (from the account's last IP address), perhaps
+        older ones started in the month before; each a sign-in the account's login_count
+        counts. Disabling the account ended those still open then."""
         draws, rng, last_login_ts = self.draws, self.draws.rng, c.last_login_ts
         if not (last_login_ts and rng.random() < 0.35):
             return []
         uas, rows = pools.USER_AGENTS, []
-        for _ in range(rng.randint(1, 3)):
+        signed_out_ts = c.spell[0] if c.spell is not None else None
+        # Used until now, or until the account was disabled.
+        end_ts = c.end_ts if signed_out_ts is None else signed_out_ts
+        for i in range(min(rng.randint(1, 3), c.login_count)):
             ua_index = rng.randrange(len(uas))
-            ip, country = rng.choice(self.ips)
-            activity = draws.ts_between(
-                max(last_login_ts - 30 * 86400, c.created_ts), last_login_ts
-            )
-            start = max(activity - dt.timedelta(hours=rng.randint(0, 72)), c.created)
-            revoked = min(activity + DAY, draws.anchor) if rng.random() < 0.08 else None
+            if i == 0:
+                ip, country = c.ip, c.country
+                start_ts = last_login_ts
+            else:
+                ip, country = rng.choice(self.ips)
+                start_ts = max(last_login_ts - 30 * 86400, c.created_ts)
+                start_ts += (last_login_ts - start_ts) * rng.random()
+            activity_ts = start_ts + min(rng.random() * 72 * 3600, end_ts - start_ts)
+            start = dt.datetime.fromtimestamp(start_ts, dt.UTC)
+            activity = dt.datetime.fromtimestamp(activity_ts, dt.UTC)
+            expires = activity + dt.timedelta(days=14)
+            revoked = None
+            if signed_out_ts is not None and expires.timestamp() > signed_out_ts:
+                revoked = dt.datetime.fromtimestamp(max(signed_out_ts, activity_ts), dt.UTC)
+            elif rng.random() < 0.08:
+                revoked = min(activity + DAY, draws.anchor)  # the customer signed out
             rows.append(
                 (
                     draws.uuid(),
@@ -175,7 +206,7 @@ class SessionBuilder:
                     "",
                     country,
                     activity,
-                    activity + dt.timedelta(days=14),
+                    expires,
                     revoked,
                 )
             )

@@ -35,20 +35,24 @@ def verification_rows(
         return []
     policy = rng.choice(tree_policies[c.org.root.id])
     verified = rng.random() < 0.7
-    when = draws.ts_between(c.created_ts, draws.anchor_ts)
+    when = draws.ts_between(c.created_ts, c.end_ts)  # while the account was enabled
     revoked = verified and rng.random() < 0.06
+    manual = rng.random() < 0.2
+    revoked_at = min(when + DAY * rng.randint(1, 90), draws.anchor) if revoked else None
+    if verified and manual:
+        c.verified_manually_ts = when.timestamp()
     return [
         (
             draws.uuid(),
             when,
-            when,
+            revoked_at or when,
             c.account_id,
             policy.id,
             rng.randint(1, 3),
             verified,
             when if verified else None,
-            rng.random() < 0.2,
+            manual,
             revoked,
-            min(when + DAY * rng.randint(1, 90), draws.anchor) if revoked else None,
+            revoked_at,
         )
     ]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from orgdesk.activity.events import account_event_choices
 from orgdesk.activity.models import Event
 from orgdesk.activity.visible import account_events, public
+from orgdesk.core.formfields import LocalDateField
 from orgdesk.core.listing import Ordering
 from orgdesk.portal.details import Detail, Tab
 from orgdesk.security.middleware import AdminRequest
@@ -35,14 +36,11 @@ FILTER_FIELDS = ("date_from", "date_to", "event")
 
 
 def _day_field(label: "StrOrPromise") -> forms.DateField:
-    return forms.DateField(
+    # Written in the admin's language's format, ISO accepted too (core.formfields).
+    return LocalDateField(
         label=label,
         required=False,
         validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
-        widget=forms.DateInput(
-            format="%Y-%m-%d",
-            attrs={"type": "date", "min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat()},
-        ),
     )
 
 

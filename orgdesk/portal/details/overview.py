@@ -31,6 +31,7 @@ from orgdesk.accounts.models import Account
 from orgdesk.accounts.passwords import latest_link_id
 from orgdesk.accounts.pictures import MAX_UPLOAD_BYTES, Picture, process_upload
 from orgdesk.accounts.validation import normalize_phone
+from orgdesk.core.formfields import LanguageField, LocalDateField, language_name
 from orgdesk.notifications.selectors import link_lifetime_minutes
 from orgdesk.portal.details import Detail, Tab, act, detail_for
 from orgdesk.portal.views import portal_login_required
@@ -40,7 +41,6 @@ TAB_SLUG = "overview"
 REQUEST_FORMS = "_overview_forms"  # bound forms with errors, for the re-rendered tab
 PICTURE_TYPES = {".webp": "image/webp", ".png": "image/png", ".jpg": "image/jpeg"}
 ACCEPT = "image/png,image/jpeg,image/gif,image/webp"
-LOCALE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"
 OLDEST_BIRTHDATE = dt.date(1900, 1, 1)
 
 
@@ -165,20 +165,10 @@ class ProfileForm(VersionedForm):
         max_length=300,
         help_text=_("Left empty, the given and family names are used."),
     )
-    birthdate = forms.DateField(
-        label=_("Birthdate"),
-        required=False,
-        # ISO dates whatever the language: the browser's date picker shows them localised.
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    locale = forms.RegexField(
-        label=_("Preferred language"),
-        regex=LOCALE_PATTERN,
-        required=False,
-        max_length=16,
-        help_text=_("A language tag, such as en-GB or fr."),
-        error_messages={"invalid": _("Enter a language tag, such as en-GB or fr.")},
-    )
+    # Written in the admin's language's format, ISO accepted too (core.formfields).
+    birthdate = LocalDateField(label=_("Birthdate"), required=False)
+    # A choice of languages; a stored tag the list does not hold stays offered (keep()).
+    locale = LanguageField(label=_("Preferred language"))
     street = forms.CharField(label=_("Street"), required=False, max_length=300)
     city = forms.CharField(label=_("City"), required=False, max_length=150)
     region = forms.CharField(label=_("Region"), required=False, max_length=150)
@@ -187,7 +177,7 @@ class ProfileForm(VersionedForm):
     picture = forms.FileField(
         label=_("Upload a picture"),
         required=False,
-        widget=forms.FileInput(attrs={"accept": ACCEPT}),
+        widget=forms.FileInput(attrs={"accept": ACCEPT, "class": "file-picker-input"}),
     )
     remove_picture = forms.BooleanField(label=_("Remove the picture"), required=False)
 
@@ -196,9 +186,17 @@ class ProfileForm(VersionedForm):
         country = self.fields["country"]
         assert isinstance(country, forms.ChoiceField)
         country.choices = country_choices(account.country)
+        locale = self.fields["locale"]
+        assert isinstance(locale, LanguageField)
+        locale.keep(account.locale)
         self.fields["picture"].help_text = gettext(
             "PNG, JPEG, GIF or WebP, at most %(limit)d MB."
         ) % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
+        # The chosen file's name (shown beside the button) and the hint describe the input.
+        picture_id = self["picture"].auto_id
+        self.fields["picture"].widget.attrs["aria-describedby"] = (
+            f"{picture_id}_name {picture_id}_helptext"
+        )
 
     def clean_birthdate(self) -> dt.date | None:
         value = self.cleaned_data.get("birthdate")
@@ -271,7 +269,7 @@ def profile_rows(account: Account) -> list[tuple[Any, list[tuple[Any, Any]]]]:
                 (_("Family name"), account.family_name),
                 (_("Display name"), account.display_name),
                 (_("Birthdate"), account.birthdate),
-                (_("Preferred language"), account.locale),
+                (_("Preferred language"), language_name(account.locale)),
             ],
         ),
         (

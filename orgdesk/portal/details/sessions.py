@@ -44,7 +44,8 @@ def device_of(session: CustomerSession) -> Device:
 
 def location_of(session: CustomerSession) -> tuple[str, str]:
     """(city, country code) of the session's last activity: what was recorded then, with the
-    gaps filled from the IP (the bundled country data; a configured City database)."""
+    gaps filled from the IP (the bundled country data; a City database when the server has
+    one). What is not known is left out: the page says nothing of how the server is set up."""
     city, country = session.city, session.country
     if not session.ip or (city and country):
         return city, country
@@ -77,7 +78,6 @@ def context(request: AdminRequest, detail: Detail) -> dict[str, Any]:
         **built,
         "rows": rows,
         "has_sessions": bool(rows) or bool(built["page"].total),
-        "city_database": geo.city_database_configured(),
         "can_clear": detail.can("sessions.clear"),
     }
 

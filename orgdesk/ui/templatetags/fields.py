@@ -17,6 +17,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
+HINT_ATTRS = ("placeholder", "title", "pattern", "inputmode", "autocomplete", "spellcheck", "size")
+
 
 def _choices(field: forms.Field) -> list[tuple[object, object]]:
     if isinstance(field, forms.ModelChoiceField):
@@ -66,9 +68,16 @@ def _control(
         return format_html("<select {}>{}</select>", common, options)
     kind = widget.input_type if isinstance(widget, Input) else "text"
     if isinstance(widget, forms.DateInput):
-        kind = widget.attrs.get("type", "date")
+        kind = widget.attrs.get("type", kind)
     maxlength = getattr(field, "max_length", None)
     extra = format_html(' maxlength="{}"', maxlength) if maxlength else ""
+    # What a widget says about the value expected (a date's format: core.formfields).
+    hints = format_html_join(
+        "",
+        ' {}="{}"',
+        ((name, widget.attrs[name]) for name in HINT_ATTRS if widget.attrs.get(name)),
+    )
+    extra = format_html("{}{}", extra, hints)
     return format_html('<input type="{}" {} value="{}"{}>', kind, common, value, extra)
 
 

@@ -227,7 +227,7 @@ def test_activity_never_shows_actor_ip_reason_or_metadata(admin_client, world, a
         "Account enabled",
         "Password set by an admin",
         "Sessions cleared",
-        "Password reset sent",
+        "Password reset link sent",
         "Role granted",
         "Account updated",
         "MFA challenge",
@@ -336,16 +336,16 @@ def test_filters_matching_nothing_say_so(admin_client, world, dated):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"date_from": "not-a-date"}, "Enter a valid date."),
-        ({"date_to": "2025-02-30"}, "Enter a valid date."),
+        ({"date_from": "not-a-date"}, "Enter a valid date, such as 2026-12-03 (yyyy-mm-dd)."),
+        ({"date_to": "2025-02-30"}, "Enter a valid date, such as 2026-12-03 (yyyy-mm-dd)."),
         ({"date_from": "2025-01-20", "date_to": "2025-01-10"}, "The end date is before"),
         ({"event": "made.up"}, "Unknown event type."),
         ({"event": "organization.created"}, "Unknown event type."),
         ({"date_to": "9999-12-31"}, "less than or equal to"),
         ({"date_from": "0001-01-01"}, "greater than or equal to"),
-        ({"date_from": "2025-01-01\x00"}, "Enter a valid date."),
+        ({"date_from": "2025-01-01\x00"}, "Enter a valid date, such as 2026-12-03 (yyyy-mm-dd)."),
         ({"event": "login\x00"}, "Unknown event type."),
-        ({"date_from": "2025-01-01" * 500}, "Enter a valid date."),
+        ({"date_from": "2025-01-01" * 500}, "Enter a valid date, such as 2026-12-03 (yyyy-mm-dd)."),
     ],
 )
 def test_bad_filters_show_a_message_and_every_event(admin_client, world, dated, query, message):
@@ -362,7 +362,8 @@ def test_bad_filters_are_translated(admin_client, world):
     admin_client.cookies["django_language"] = "fr"
     response = _get(admin_client, world, event="made.up", date_from="nope")
     html = response.content.decode()
-    assert "Saisissez une date valide." in html  # Django's own catalogue
+    # The date's format in the admin's language (core.formfields)
+    assert "Saisissez une date valide, par exemple 03/12/2026 (jj/mm/aaaa)." in html
 
 
 def test_empty_filter_fields_are_no_filter(admin_client, world, dated):

@@ -422,7 +422,7 @@ def test_update_personal_information(admin_client, world):
             given_name="Inès",
             display_name="",
             birthdate="1988-02-29",
-            locale="fr-FR",
+            locale="fr",
             street="5 avenue Anatole France",
             city="Paris",
             region="Île-de-France",
@@ -458,7 +458,7 @@ def test_update_personal_information(admin_client, world):
         ("country", "ZZ", "Select a valid choice"),
         ("birthdate", "2999-01-01", "between 1900 and today"),
         ("birthdate", "31/31/1990", "Enter a valid date"),
-        ("locale", "not a locale!", "language tag"),
+        ("locale", "not a locale!", "Select a valid choice"),
         ("postal_code", "1" * 30, "at most 20 characters"),
     ],
 )
