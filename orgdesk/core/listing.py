@@ -55,9 +55,9 @@ class Ordering:
         return (self.field, *self.then)
 
     @property
-    def simple(self) -> bool:
-        """One column of the listed table: served by a row comparison and keys queries."""
-        return not self.then and "__" not in self.field
+    def local(self) -> bool:
+        """Every sort column is a column of the listed table: one row comparison serves."""
+        return all("__" not in name for name in self.fields)
 
     def reversed(self, key: str) -> "Ordering":
         """The same columns the other way round, as `key`."""
@@ -115,23 +115,23 @@ def _unsign(cursor: str) -> dict[str, Any]:
 
 
 def _row_compare(
-    qs: models.QuerySet[Any], ordering: Ordering, op: str, value: Any, pk: Any
+    qs: models.QuerySet[Any], ordering: Ordering, op: str, values: Sequence[Any], pk: Any
 ) -> models.QuerySet[Any]:
-    """WHERE (sort_column, id) <op> (value, pk): a row comparison a btree scan can start at."""
+    """WHERE (sort columns…, id) <op> (values…, pk): a row comparison a btree scan can start
+    at (spelt with ANDs and ORs, only its first column would bound the scan)."""
     model = qs.model
-    field = model._meta.get_field(ordering.field)
-    pk_field = model._meta.pk
     table = connection.ops.quote_name(model._meta.db_table)
-    col = f"{table}.{connection.ops.quote_name(field.column)}"
-    pk_col = f"{table}.{connection.ops.quote_name(pk_field.column)}"
+    fields = [model._meta.get_field(name) for name in ordering.fields] + [model._meta.pk]
+    columns = ", ".join(f"{table}.{connection.ops.quote_name(f.column)}" for f in fields)
     params = [
-        field.get_db_prep_value(field.to_python(value), connection),
-        pk_field.get_db_prep_value(pk_field.to_python(pk), connection),
+        f.get_db_prep_value(f.to_python(v), connection)
+        for f, v in zip(fields, [*values, pk], strict=True)
     ]
+    marks = ", ".join(["%s"] * len(params))
     # Only quoted identifiers from the model and a fixed operator are interpolated; the
     # values are bound parameters.
     condition = RawSQL(  # noqa: S611
-        f"({col}, {pk_col}) {op} (%s, %s)", params, output_field=models.BooleanField()
+        f"({columns}) {op} ({marks})", params, output_field=models.BooleanField()
     )
     return qs.filter(condition)
 
@@ -158,8 +158,8 @@ def _toward(
         if lower:
             return [null_rest]
         return [null_rest, qs.filter(**{f"{first}__isnull": False})]
-    if ordering.simple:
-        parts = [_row_compare(qs, ordering, op, values[0], pk)]
+    if ordering.local:
+        parts = [_row_compare(qs, ordering, op, values, pk)]
     else:
         parts = [qs.filter(_lexicographic([*ordering.fields, "pk"], [*values, pk], op))]
     if ordering.nullable and lower:
