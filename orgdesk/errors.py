@@ -221,24 +221,19 @@ def _shell(request: HttpRequest) -> dict[str, Any] | None:
 
 
 def _shell_organization(request: "AdminRequest") -> "Organization | None":
-    """The organization in the address when the admin reaches it, else their first favorite,
-    else their first organization (as the portal's home chooses)."""
-    from orgdesk.access.scoping import authority
-    from orgdesk.organizations.selectors import organization_by_id, organization_by_key
-    from orgdesk.portal.shell import preferences
+    """The organization in the address when the admin reaches it, else where the portal
+    opens (their first favorite, else their first organization)."""
+    from django.http import Http404
 
-    auth = authority(request.actor)
+    from orgdesk.portal.shell import current_organization, landing_organization
+
     key = _org_key(request)
     if key:
-        organization = organization_by_key(key)
-        if organization is not None and auth.permissions_in(organization):
-            return organization
-    for favorite in preferences(request.user).favorites:
-        organization = organization_by_id(favorite)
-        if organization is not None and auth.permissions_in(organization):
-            return organization
-    entries = auth.organizations()
-    return entries[0][0] if entries else None
+        try:
+            return current_organization(request, key)
+        except Http404:
+            pass
+    return landing_organization(request)
 
 
 def _org_key(request: HttpRequest) -> str:

@@ -328,18 +328,24 @@ def _grouped(
             _lexicographic([name, "pk"], [group_name, group_pk], "<" if lower else ">")
             | Q(**{name: group_name, "pk": group_pk})
         )
-    keys = [pk for pk in ahead.order_by(*order).values_list("pk", flat=True)]
+    # Group keys are read as far as the page needs them, not all of a large scope's.
+    in_order = ahead.order_by(*order).values_list("pk", flat=True)
     fk = f"{ordering.partition}_id"
     rows: list[Any] = []
     i = 0
-    if data is not None and keys and str(keys[0]) == str(data["k"][1]):
-        inner = ordering.within_group()
-        parts = _toward(qs.filter(**{fk: keys[0]}), inner, lower, data["k"][2:], data["id"])
-        rows += _take(parts, inner.order_by(reverse=not forward), limit)
-        i = 1
+    if data is not None:
+        first = list(in_order[:1])
+        if first and str(first[0]) == str(data["k"][1]):
+            inner = ordering.within_group()
+            parts = _toward(qs.filter(**{fk: first[0]}), inner, lower, data["k"][2:], data["id"])
+            rows += _take(parts, inner.order_by(reverse=not forward), limit)
+            i = 1
     chunk = 1
-    while len(rows) < limit and i < len(keys):
-        part = qs.filter(**{f"{fk}__in": keys[i : i + chunk]})
+    while len(rows) < limit:
+        keys = list(in_order[i : i + chunk])
+        if not keys:
+            break
+        part = qs.filter(**{f"{fk}__in": keys})
         rows += part.order_by(*ordering.order_by(reverse=not forward))[: limit - len(rows)]
         i += chunk
         chunk *= 2

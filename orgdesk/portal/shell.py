@@ -31,6 +31,20 @@ def current_organization(request: AdminRequest, key: str) -> Organization:
     return organization
 
 
+def landing_organization(request: AdminRequest) -> Organization | None:
+    """Where the portal opens: the admin's first favorite still in reach, else their first
+    organization (None: they hold no grant)."""
+    auth = authority(request.actor)
+    favorite_ids = [str(f) for f in preferences(request.user).favorites]
+    by_id = organizations_by_id(favorite_ids)
+    for favorite in favorite_ids:
+        organization = by_id.get(favorite)
+        if organization is not None and auth.permissions_in(organization):
+            return organization
+    entries = auth.organizations()
+    return entries[0][0] if entries else None
+
+
 def shell_context(request: AdminRequest, organization: Organization, tab: str) -> dict[str, Any]:
     auth = authority(request.actor)
     pref = preferences(request.user)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from orgdesk.access.scoping import authority, visible_or_404
 from orgdesk.accounts.models import Account
 from orgdesk.errors import too_many_requests
-from orgdesk.organizations.selectors import organization_by_id, organization_by_key
+from orgdesk.organizations.selectors import organization_by_key
 from orgdesk.portal.forms import CodeForm, LoginForm, StepUpForm
 from orgdesk.security import actions as security_actions
 from orgdesk.security import mfa, selectors
@@ -376,17 +376,13 @@ def remove_own_view(request: AdminRequest, pk: Any) -> HttpResponse:
 @portal_login_required
 def home_view(request: AdminRequest) -> HttpResponse:
     """Straight to the Accounts tab of the first favorite, else of the first organization."""
-    from orgdesk.portal.shell import preferences
+    from orgdesk.portal.shell import landing_organization
 
+    organization = landing_organization(request)
+    if organization is not None:
+        return redirect("portal:accounts", org=organization.key)
     auth = authority(request.actor)
-    entries = auth.organizations()
-    for favorite in preferences(request.user).favorites:
-        org = organization_by_id(favorite)
-        if org is not None and auth.permissions_in(org):
-            return redirect("portal:accounts", org=org.key)
-    if entries:
-        return redirect("portal:accounts", org=entries[0][0].key)
-    return render(request, "portal/home.html", {"entries": entries, "is_brand": auth.is_brand})
+    return render(request, "portal/home.html", {"entries": [], "is_brand": auth.is_brand})
 
 
 @portal_login_required

@@ -15,7 +15,7 @@ import pytest
 
 from orgdesk.accounts.lists import ACCOUNTS
 from orgdesk.accounts.models import Account
-from orgdesk.core.listing import BadCursor, paginate
+from orgdesk.core.listing import BadCursor, _sign, paginate
 from orgdesk.ui.lists import sort_headers
 from tests.factories import make_account
 from tests.portal.test_account_search import walk_view
@@ -201,9 +201,14 @@ def test_a_cursor_of_another_order_or_shape_is_refused(sortable):
     assert page.next_cursor
     with pytest.raises(BadCursor):
         paginate(qs, ACCOUNTS.orderings["-name"], size=5, cursor=page.next_cursor)
-    org_page = paginate(qs, ACCOUNTS.orderings["organization"], size=5)
+    # a signed cursor of this order but holding another order's number of keys
+    wrong_shape = _sign(
+        {"o": "name", "d": "next", "k": ["a", "b"], "id": str(page.rows[-1].pk), "n": 6}
+    )
     with pytest.raises(BadCursor):
-        paginate(qs, by_name, size=5, cursor=org_page.next_cursor.replace("x", "y"))
+        paginate(qs, by_name, size=5, cursor=wrong_shape)
+    with pytest.raises(BadCursor):
+        paginate(qs, by_name, size=5, cursor=page.next_cursor[:-2] + "xx")
 
 
 def test_sort_headers_of_the_default_view(world, sortable):
