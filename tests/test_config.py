@@ -36,6 +36,8 @@ def test_database_urls():
         6543,
         "orgdesk",
     )
+    # a request's short statements start no parallel workers (core/listing.exact_count may)
+    assert pg["OPTIONS"]["options"] == "-c max_parallel_workers_per_gather=0"
     lite = parse_database_url("sqlite:////tmp/x.sqlite3")
     assert lite["NAME"] == "/tmp/x.sqlite3"
     assert "journal_mode=WAL" in lite["OPTIONS"]["init_command"]

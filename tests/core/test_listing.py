@@ -109,7 +109,7 @@ def test_keys_repeated_across_parts_are_counted_once(accounts, monkeypatch):
     monkeypatch.setattr("orgdesk.core.listing.COUNT_LIMIT", 5)
     few = Account.objects.filter(pk__in=reference(LAST_LOGIN)[:4])
     qs = Account.objects.all()
-    # four rows, three times over: the first read (6) is all repeats, the longer one tells
+    # four rows, three times over: the first read (12) is all repeats, the longer one tells
     repeated = keys_of(few).union(keys_of(few), keys_of(few), all=True)
     page = paginate(few, LAST_LOGIN, size=10, keys=repeated)
     assert (page.total, page.total_capped) == (4, False)
@@ -132,3 +132,46 @@ def test_query_count_does_not_depend_on_the_page_size(accounts):
             with CaptureQueriesContext(connection) as ctx:
                 paginate(Account.objects.all(), LAST_LOGIN, size=size, cursor=first.next_cursor)
             assert len(ctx.captured_queries) in (2, 3), size
+
+
+def test_a_large_result_walks_the_order_by_keys_then_reads_the_page(accounts, monkeypatch):
+    """Past the bounded count the sort order is walked for keys alone (an index-only scan
+    where the index holds what the filters test), then the page's rows are read by key."""
+    monkeypatch.setattr("orgdesk.core.listing.COUNT_LIMIT", 5)
+    qs = Account.objects.select_related("organization").only(
+        "id", "last_login", "email", "organization__name"
+    )
+    seen = []
+    cursor = None
+    while True:
+        with CaptureQueriesContext(connection) as ctx:
+            page = paginate(qs, LAST_LOGIN, size=10, cursor=cursor)
+        assert page.total_capped
+        walks = [q["sql"] for q in ctx.captured_queries if "ORDER BY" in q["sql"]]
+        # each walk selects the key alone; the rows come by key, with the join asked for
+        assert walks and all(w.split(" FROM ")[0].count(",") == 0 for w in walks), walks
+        assert "JOIN" in ctx.captured_queries[-1]["sql"]
+        seen += [row.pk for row in page.rows]
+        assert all(row.organization is not None for row in page.rows)
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == reference(LAST_LOGIN)
+
+
+def test_a_row_deleted_between_the_walk_and_the_read_is_left_out(accounts, monkeypatch):
+    from orgdesk.core import listing
+
+    monkeypatch.setattr("orgdesk.core.listing.COUNT_LIMIT", 5)
+    gone = reference(LAST_LOGIN)[1]
+    read = listing._by_keys
+
+    def deleted_meanwhile(qs, ids):
+        Account.objects.filter(pk=gone).delete()
+        return read(qs, ids)
+
+    monkeypatch.setattr(listing, "_by_keys", deleted_meanwhile)
+    page = paginate(Account.objects.all(), LAST_LOGIN, size=10)
+    # the page is walked again without it: still a full page, and a next one
+    assert [row.pk for row in page.rows] == [pk for pk in reference(LAST_LOGIN) if pk != gone][:10]
+    assert page.next_cursor

@@ -48,6 +48,33 @@ def test_postgres_trigram_index_is_gin():
     assert "gin" in definition and "gin_trgm_ops" in definition and "lower" in definition
 
 
+def test_postgres_order_indexes_hold_what_the_filters_test():
+    """A walk along a sort order's index tests the organization, the status and the
+    disabled date from the index itself (core/listing.py _take, accounts migration 0015)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("covering indexes and statistics targets: PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'accounts_account'"
+        )
+        definitions = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT c.relname, a.attstattarget FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE c.relname = 'account_family_name_prefix' AND a.attnum = 1"
+        )
+        (_, target) = cursor.fetchone()
+    for name in ("account_last_login", "account_created", "account_sort_name"):
+        assert "INCLUDE (organization_id, status)" in definitions[name], name
+    assert "INCLUDE (organization_id)" in definitions["account_status_name"]
+    for name in ("account_disabled_last_login", "account_disabled_created"):
+        assert "INCLUDE (organization_id, disabled_at)" in definitions[name], name
+        assert "status)::text = 'disabled'" in definitions[name], name
+    assert "INCLUDE (id)" in definitions["account_org_disabled_at"]
+    assert "NULLS LAST" in definitions["account_last_login"]
+    assert target == 500
+
+
 def test_organization_and_event_indexes():
     assert {"organization_root_path", "organization_path_unique"} <= index_names(
         "organizations_organization"

@@ -165,6 +165,18 @@ def test_an_exact_count_gives_up_at_its_time_limit_and_the_connection_goes_on(wo
     assert exact_count(Account.objects.filter(pk=world.inside.pk)).total == 1
 
 
+def test_an_exact_count_may_use_parallel_workers_and_requests_do_not(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("parallel query: PostgreSQL")
+    with_workers = RawSQL(
+        "current_setting('max_parallel_workers_per_gather') = '2'",
+        [],
+        output_field=BooleanField(),
+    )
+    assert exact_count(Account.objects.filter(with_workers)).total >= 1
+    assert not Account.objects.filter(with_workers).exists()
+
+
 def test_the_page_says_when_counting_gave_up(world, admin_client, monkeypatch):
     from orgdesk.core.listing import ExactCount
 
