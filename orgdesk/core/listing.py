@@ -372,12 +372,20 @@ def _grouped(
             rows += _take(qs, parts, inner.order_by(reverse=not forward), limit)
             i = 1
     chunk = 1
+    inner = ordering.within_group()
     while len(rows) < limit:
         keys = list(in_order[i : i + chunk])
         if not keys:
             break
-        part = qs.filter(**{f"{fk}__in": keys})
-        rows += part.order_by(*ordering.order_by(reverse=not forward))[: limit - len(rows)]
+        if len(keys) == 1:
+            # One group: along its own (group, columns, id) index. Ordered by the group's
+            # sort column too, PostgreSQL sorted all the group's rows (18,000 in a large
+            # store: 43 ms) without seeing that the column is the same for all of them.
+            part, order = qs.filter(**{fk: keys[0]}), inner.order_by(reverse=not forward)
+        else:
+            part = qs.filter(**{f"{fk}__in": keys})
+            order = ordering.order_by(reverse=not forward)
+        rows += _take(qs, [part], order, limit - len(rows))
         i += chunk
         chunk *= 2
     return rows
