@@ -34,7 +34,6 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 CHROMIUM = os.environ.get("ORGDESK_E2E_CHROMIUM", "/usr/bin/chromium")
 
