@@ -129,6 +129,7 @@ def describe(signins: list[dict[str, Any]], url: str) -> str:
         "",
         f"Orgdesk demo: {url}",
         f"Organization portal sign-in: {url}portal/login",
+        f"Admin Console (brand admins): {url}console/",
         f"Email (invitations, password links): {mail_destination()}",
         f"Links in email point to {settings.ORGDESK_PUBLIC_URL}",
         "",

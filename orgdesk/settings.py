@@ -173,6 +173,7 @@ INSTALLED_APPS = [
     "orgdesk.branding",
     "orgdesk.ui",
     "orgdesk.portal",
+    "orgdesk.console",
     "orgdesk.customer",
 ]
 

@@ -65,6 +65,7 @@ EVENT_TYPES = {
     "organization.renamed": (ADMIN_ACTION, _("Organization renamed")),
     "organization.moved": (ADMIN_ACTION, _("Organization moved")),
     "organization.uniqueness_changed": (ADMIN_ACTION, _("Identifier uniqueness changed")),
+    "organization.deleted": (ADMIN_ACTION, _("Organization deleted")),
     "admin.created": (ADMIN_ACTION, _("Administrator created")),
 }
 
@@ -91,6 +92,7 @@ NOT_ABOUT_AN_ACCOUNT = frozenset(
         "organization.renamed",
         "organization.moved",
         "organization.uniqueness_changed",
+        "organization.deleted",
         # Invitations are facts about an organization until accepted; the acceptance is the
         # new account's "invitation_accepted" (customer flow).
         "invitation.sent",

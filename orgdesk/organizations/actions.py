@@ -8,8 +8,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from orgdesk.access.actor import Actor
+from orgdesk.access.scoping import require_brand
 from orgdesk.activity.recorder import record
 from orgdesk.organizations.models import (
     MAX_DEPTH,
@@ -30,11 +32,11 @@ class TreeError(ValueError):
 def _validate_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise TreeError("An organization needs a name.")
+        raise TreeError(_("An organization needs a name."))
     if ROUTE_SEPARATOR in name:
-        raise TreeError("An organization name cannot contain ' / '.")
+        raise TreeError(_("An organization name cannot contain ' / '."))
     if len(name) > 200:
-        raise TreeError("An organization name is at most 200 characters.")
+        raise TreeError(_("An organization name is at most 200 characters."))
     return name
 
 
@@ -48,9 +50,12 @@ def create_organization(
     slug: str | None = None,
     hierarchy_unique_identifiers: bool = True,
 ) -> Organization:
+    require_brand(actor, _("Only brand admins change the organization tree."))
     name = _validate_name(name)
     if parent is not None and parent.depth + 1 >= MAX_DEPTH:
-        raise TreeError(f"Organization trees are at most {MAX_DEPTH} levels deep.")
+        raise TreeError(
+            _("Organization trees are at most %(depth)s levels deep.") % {"depth": MAX_DEPTH}
+        )
     if application is None:
         application = parent.application if parent else Application.objects.get(builtin=True)
     org = Organization(
@@ -74,7 +79,7 @@ def create_organization(
         with transaction.atomic():
             org.save()
     except IntegrityError:
-        raise TreeError("An organization with this slug already exists at this level.") from None
+        raise TreeError(_("An organization with this slug already exists at this level.")) from None
     record("organization.created", organization=org, actor=actor, metadata={"route": org.route})
     return org
 
@@ -98,6 +103,7 @@ def _rewrite_subtree(
 
 @transaction.atomic
 def rename_organization(*, actor: Actor, organization: Organization, name: str) -> Organization:
+    require_brand(actor, _("Only brand admins change the organization tree."))
     name = _validate_name(name)
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     old_route = org.route
@@ -126,11 +132,12 @@ def move_organization(
     """
     from orgdesk.accounts.models import Account
 
+    require_brand(actor, _("Only brand admins change the organization tree."))
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     if new_parent is not None:
         new_parent = Organization.objects.select_for_update().get(pk=new_parent.pk)
         if new_parent.path.startswith(org.path):
-            raise TreeError("An organization cannot move under itself or its descendants.")
+            raise TreeError(_("An organization cannot move under itself or its descendants."))
         if new_parent.pk == org.parent_id:
             return org
     elif org.parent_id is None:
@@ -140,7 +147,9 @@ def move_organization(
     subtree_height = max(o.depth for o in subtree.only("depth")) - org.depth
     new_depth = new_parent.depth + 1 if new_parent else 0
     if new_depth + subtree_height >= MAX_DEPTH:
-        raise TreeError(f"Organization trees are at most {MAX_DEPTH} levels deep.")
+        raise TreeError(
+            _("Organization trees are at most %(depth)s levels deep.") % {"depth": MAX_DEPTH}
+        )
 
     old_path, old_route, old_root = org.path, org.route, org.root_id
     if new_parent is None:
@@ -163,8 +172,10 @@ def move_organization(
                 _reassign_stores(Account, org_ids, new_root)
     except IntegrityError:
         raise TreeError(
-            "Some accounts of this subtree use identifiers that already exist in the target "
-            "hierarchy; nothing was moved."
+            _(
+                "Some accounts of this subtree use identifiers that already exist in the "
+                "target hierarchy; nothing was moved."
+            )
         ) from None
     org.refresh_from_db()
     _refresh_planner_statistics()
@@ -211,8 +222,9 @@ def set_hierarchy_uniqueness(*, actor: Actor, root: Organization, enabled: bool)
     """Switch a tree between one identity store and one store per organization."""
     from orgdesk.accounts.models import Account
 
+    require_brand(actor, _("Only brand admins change the organization tree."))
     if root.parent_id is not None:
-        raise TreeError("Identifier uniqueness is set on the root of a tree.")
+        raise TreeError(_("Identifier uniqueness is set on the root of a tree."))
     root = Organization.objects.select_for_update().get(pk=root.pk)
     org_ids = list(Organization.objects.filter(root_id=root.pk).values_list("id", flat=True))
     Organization.objects.filter(pk=root.pk).update(hierarchy_unique_identifiers=enabled)
@@ -221,8 +233,10 @@ def set_hierarchy_uniqueness(*, actor: Actor, root: Organization, enabled: bool)
             _reassign_stores(Account, org_ids, root.pk)
     except IntegrityError:
         raise TreeError(
-            "Accounts in different organizations of this tree share identifiers; "
-            "uniqueness across the hierarchy cannot be enabled until they differ."
+            _(
+                "Accounts in different organizations of this tree share identifiers; "
+                "uniqueness across the hierarchy cannot be enabled until they differ."
+            )
         ) from None
     root.refresh_from_db()
     record(
@@ -232,6 +246,42 @@ def set_hierarchy_uniqueness(*, actor: Actor, root: Organization, enabled: bool)
         metadata={"enabled": enabled},
     )
     return root
+
+
+@transaction.atomic
+def delete_organization(*, actor: Actor, organization: Organization) -> dict[str, int]:
+    """Delete an organization and the organizations below it, with what belongs to them
+    (groups, the role grants held on them, invitations, branding overrides), when none of
+    them holds an account: accounts are never deleted with their organization. Answers what
+    was deleted (organizations.selectors.deletion_impact's counts); the events stay."""
+    from orgdesk.organizations.selectors import deletion_impact
+
+    require_brand(actor, _("Only brand admins change the organization tree."))
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    subtree = list(
+        Organization.objects.select_for_update()
+        .filter(path__startswith=org.path)
+        .order_by("-depth")
+    )
+    impact = deletion_impact(org)
+    if impact["accounts"]:
+        raise TreeError(
+            _(
+                "%(name)s cannot be deleted: %(count)s accounts belong to it or to the "
+                "organizations below it. Move or delete them first."
+            )
+            % {"name": org.route, "count": impact["accounts"]}
+        )
+    route, parent = org.route, org.parent
+    for member in subtree:  # deepest first: an organization's parent is protected
+        member.delete()
+    record(
+        "organization.deleted",
+        organization=parent,
+        actor=actor,
+        metadata={"route": route, "id": str(org.pk), **impact},
+    )
+    return impact
 
 
 def resolve_organization(ref: str) -> Organization:
@@ -252,5 +302,8 @@ def resolve_organization(ref: str) -> Organization:
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise TreeError(f"More than one organization has the route {normalized!r}; use its id.")
-    raise TreeError(f"No organization with id or route {ref!r}.")
+        raise TreeError(
+            _("More than one organization has the route “%(route)s”; use its key.")
+            % {"route": normalized}
+        )
+    raise TreeError(_("No organization has the key or route “%(ref)s”.") % {"ref": ref})

@@ -19,3 +19,23 @@ def organization_by_id(pk: Any) -> Organization | None:
 def organizations_by_id(ids: Iterable[Any]) -> dict[str, Organization]:
     """The organizations `ids` that still exist, by their id as a string (one query)."""
     return {str(o.id): o for o in Organization.objects.filter(id__in=list(ids))}
+
+
+def deletion_impact(organization: Organization) -> dict[str, int]:
+    """What deleting `organization` would take with it: the organizations below it, their
+    groups, the role grants held on them, their open and past invitations; and the accounts
+    that prevent it (organizations.actions.delete_organization)."""
+    from orgdesk.access.models import RoleAssignment
+    from orgdesk.accounts.models import Account, Group
+    from orgdesk.invitations.models import Invitation
+
+    subtree = Organization.objects.filter(path__startswith=organization.path).values("id")
+    return {
+        "organizations_below": Organization.objects.filter(path__startswith=organization.path)
+        .exclude(pk=organization.pk)
+        .count(),
+        "accounts": Account.objects.filter(organization__in=subtree).count(),
+        "groups": Group.objects.filter(organization__in=subtree).count(),
+        "role_grants": RoleAssignment.objects.filter(organization__in=subtree).count(),
+        "invitations": Invitation.objects.filter(organization__in=subtree).count(),
+    }

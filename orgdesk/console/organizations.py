@@ -1,0 +1,235 @@
+"""The console's Organizations section: the tree (browse, search by name or route), create
+under a parent, an organization's General page (rename, identifier uniqueness), move a
+subtree, delete an empty one. Every write is an organizations.actions function (brand-only,
+with its event in the same transaction); the list is the shared list page (ui/lists.py)."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from orgdesk.accounts.models import Account
+from orgdesk.console.access import console_view
+from orgdesk.console.forms import (
+    ConfirmDeleteForm,
+    MoveForm,
+    OrganizationForm,
+    RenameForm,
+    UniquenessForm,
+)
+from orgdesk.console.shell import console_context
+from orgdesk.lists import ListResult
+from orgdesk.organizations import actions
+from orgdesk.organizations.lists import ORGANIZATIONS
+from orgdesk.organizations.models import Organization
+from orgdesk.organizations.selectors import deletion_impact, organization_by_key
+from orgdesk.portal.shell import preferences
+from orgdesk.portal.views import step_up_required
+from orgdesk.security.middleware import AdminRequest
+from orgdesk.ui.lists import list_page
+
+
+def _organization(key: str) -> Organization:
+    organization = organization_by_key(key)
+    if organization is None:
+        raise Http404("No such organization.")
+    return organization
+
+
+@console_view
+def organization_list(request: AdminRequest) -> HttpResponse:
+    def counts(result: ListResult, here: str) -> dict[str, Any]:
+        # Two grouped counts for the page's rows, not two queries a row.
+        ids = [org.pk for org in result.page.rows]
+        accounts = dict(
+            Account.objects.filter(organization__in=ids)
+            .values_list("organization")
+            .annotate(n=Count("pk"))
+            .values_list("organization", "n")
+        )
+        children = dict(
+            Organization.objects.filter(parent__in=ids)
+            .values_list("parent")
+            .annotate(n=Count("pk"))
+            .values_list("parent", "n")
+        )
+        for org in result.page.rows:
+            org.account_count = accounts.get(org.pk, 0)
+            org.child_count = children.get(org.pk, 0)
+        return {}
+
+    return list_page(
+        request,
+        ORGANIZATIONS,
+        within=None,
+        here=reverse("console:organizations"),
+        pref=preferences(request.user),
+        surroundings=console_context(request, "organizations"),
+        templates="console/organizations",
+        extra=counts,
+    )
+
+
+@console_view
+def organization_create(request: AdminRequest) -> HttpResponse:
+    initial = {}
+    parent_key = request.GET.get("parent", "")
+    if parent_key:
+        parent = organization_by_key(parent_key)
+        if parent is not None:
+            initial["parent"] = parent.route
+    form = OrganizationForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                organization = actions.create_organization(
+                    actor=request.actor,
+                    name=data["name"],
+                    parent=data["parent"],
+                    application=data["application"],
+                    hierarchy_unique_identifiers=data["hierarchy_unique_identifiers"],
+                )
+            except actions.TreeError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, _("%(route)s was created.") % {"route": organization.route}
+                )
+                return redirect("console:organization", organization.key)
+        status = 400
+    return render(
+        request,
+        "console/organizations/create.html",
+        {**console_context(request, "organizations"), "form": form},
+        status=status,
+    )
+
+
+def _page(
+    request: AdminRequest, organization: Organization, template: str, **context: Any
+) -> dict[str, Any]:
+    return {
+        **console_context(request, "organizations"),
+        "organization": organization,
+        "ancestors": list(organization.ancestors()),
+        "children": list(organization.children.order_by("name")[:50]),
+        **context,
+    }
+
+
+@console_view
+def organization_general(request: AdminRequest, org: str) -> HttpResponse:
+    organization = _organization(org)
+    rename = RenameForm(
+        request.POST if request.POST.get("form") == "rename" else None,
+        initial={"name": organization.name},
+    )
+    uniqueness = UniquenessForm(
+        request.POST if request.POST.get("form") == "uniqueness" else None,
+        initial={"enabled": organization.hierarchy_unique_identifiers},
+    )
+    status = 200
+    if request.method == "POST":
+        chosen = {"rename": rename, "uniqueness": uniqueness}.get(request.POST.get("form", ""))
+        if chosen is None:
+            return redirect("console:organization", organization.key)
+        if chosen.is_valid():
+            try:
+                if chosen is rename:
+                    organization = actions.rename_organization(
+                        actor=request.actor,
+                        organization=organization,
+                        name=rename.cleaned_data["name"],
+                    )
+                    messages.success(request, _("The organization was renamed."))
+                else:
+                    organization = actions.set_hierarchy_uniqueness(
+                        actor=request.actor,
+                        root=organization,
+                        enabled=uniqueness.cleaned_data["enabled"],
+                    )
+                    messages.success(request, _("Identifier uniqueness was changed."))
+            except actions.TreeError as exc:
+                chosen.add_error(None, str(exc))
+            else:
+                return redirect("console:organization", organization.key)
+        status = 400
+    impact = deletion_impact(organization)
+    return render(
+        request,
+        "console/organizations/general.html",
+        _page(
+            request,
+            organization,
+            "general",
+            rename=rename,
+            uniqueness=uniqueness,
+            impact=impact,
+            tab="general",
+        ),
+        status=status,
+    )
+
+
+@console_view
+@step_up_required(return_to="console:organizations")
+def organization_move(request: AdminRequest, org: str) -> HttpResponse:
+    organization = _organization(org)
+    form = MoveForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                moved = actions.move_organization(
+                    actor=request.actor,
+                    organization=organization,
+                    new_parent=form.cleaned_data["new_parent"],
+                )
+            except actions.TreeError as exc:
+                form.add_error("new_parent", str(exc))
+            else:
+                messages.success(request, _("Moved: now %(route)s.") % {"route": moved.route})
+                return redirect("console:organization", moved.key)
+        status = 400
+    return render(
+        request,
+        "console/organizations/move.html",
+        _page(request, organization, "move", form=form, tab="move"),
+        status=status,
+    )
+
+
+@console_view
+@step_up_required(return_to="console:organizations")
+def organization_delete(request: AdminRequest, org: str) -> HttpResponse:
+    organization = _organization(org)
+    impact = deletion_impact(organization)
+    form = ConfirmDeleteForm(request.POST or None, organization=organization)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            parent = organization.parent
+            try:
+                actions.delete_organization(actor=request.actor, organization=organization)
+            except actions.TreeError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, _("%(route)s was deleted.") % {"route": organization.route}
+                )
+                if parent is not None:
+                    return redirect("console:organization", parent.key)
+                return redirect("console:organizations")
+        status = 400
+    return render(
+        request,
+        "console/organizations/delete.html",
+        _page(request, organization, "delete", form=form, impact=impact, tab="delete"),
+        status=status,
+    )

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from orgdesk.console import organizations, views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search", views.search_organizations, name="search_organizations"),
+    path("organizations/", organizations.organization_list, name="organizations"),
+    path("organizations/new", organizations.organization_create, name="organization_create"),
+    path("organizations/<slug:org>/", organizations.organization_general, name="organization"),
+    path(
+        "organizations/<slug:org>/move", organizations.organization_move, name="organization_move"
+    ),
+    path(
+        "organizations/<slug:org>/delete",
+        organizations.organization_delete,
+        name="organization_delete",
+    ),
+]
