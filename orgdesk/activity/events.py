@@ -124,3 +124,19 @@ def account_event_choices() -> list[tuple[str, list[tuple[str, str]]]]:
         for category, entries in groups.items()
         if entries
     ]
+
+
+def event_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every event label, grouped by category and sorted in the active language (the
+    brand's audit log filters by any of them)."""
+    groups: dict[str, list[tuple[str, str]]] = {category: [] for category in CATEGORY_LABELS}
+    for code, (category, label) in EVENT_TYPES.items():
+        groups.setdefault(category, []).append((code, str(label)))
+    return [
+        (
+            str(CATEGORY_LABELS.get(category, category)),
+            sorted(entries, key=lambda entry: entry[1].casefold()),
+        )
+        for category, entries in groups.items()
+        if entries
+    ]

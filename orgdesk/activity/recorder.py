@@ -24,6 +24,9 @@ def record(
 ) -> Event:
     if organization is None and account is not None:
         organization = getattr(account, "organization", None)
+    if ip is None:
+        # Where the request came from: the brand's audit log shows it (never the portal).
+        ip = actor.ip
     return Event.objects.create(
         type=event_type,
         category=category_of(event_type),

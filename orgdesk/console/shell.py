@@ -9,7 +9,7 @@ from orgdesk.ui.lists import PAGE_SIZES
 
 # The console's sections, in the sidebar's order: (section, URL name, label). Only sections
 # that are built are listed: nothing in the sidebar leads nowhere.
-SECTIONS = ("home", "organizations")
+SECTIONS = ("home", "organizations", "activity")
 
 
 def console_context(request: AdminRequest, section: str) -> dict[str, Any]:

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from orgdesk.console import organizations, views
+from orgdesk.console import activity, organizations, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("search", views.search_organizations, name="search_organizations"),
+    path("activity/", activity.activity_list, name="activity"),
+    path("activity/<str:pk>", activity.activity_detail, name="activity_event"),
     path("organizations/", organizations.organization_list, name="organizations"),
     path("organizations/new", organizations.organization_create, name="organization_create"),
     path("organizations/<slug:org>/", organizations.organization_general, name="organization"),

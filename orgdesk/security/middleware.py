@@ -22,6 +22,10 @@ from orgdesk.security.signin import SESSION_SIGNED_IN_AT, auth_time, client_ip
 SESSION_RENEWED_AT = "orgdesk_renewed_at"
 RENEW_EVERY_SECONDS = 60
 
+# The admin screens: the session rules below (absolute lifetime, second factor required by
+# policy) hold on all of them alike.
+ADMIN_PATHS = ("/portal/", "/console/")
+
 # Pages an admin who must enrol a second factor may still open.
 MFA_SETUP_ALLOWED = (
     "portal:security",
@@ -61,7 +65,7 @@ class AdminSessionMiddleware:
             started = dt.datetime.fromtimestamp(signed_in_at, dt.UTC) if signed_in_at else None
             if started is None or timezone.now() - started > max_age:
                 logout(request)
-                if request.path.startswith("/portal/"):
+                if request.path.startswith(ADMIN_PATHS):
                     messages.info(request, _("Your session has ended. Sign in again."))
                     return redirect(f"{reverse('portal:login')}?next={request.path}")
                 return self.get_response(request)
@@ -72,7 +76,7 @@ class AdminSessionMiddleware:
                 ip=client_ip(request) or None,
             )
             self._renew_idle_deadline(request)
-            if request.path.startswith("/portal/") and self._must_enrol(request, user):
+            if request.path.startswith(ADMIN_PATHS) and self._must_enrol(request, user):
                 return redirect("portal:security")
         return self.get_response(request)
 

@@ -13,38 +13,21 @@ from orgdesk.accounts.models import Group
 from orgdesk.activity.models import Event
 from orgdesk.invitations.models import Invitation
 from orgdesk.organizations.models import Organization
-from orgdesk.testing.auth import portal_login
-from tests.factories import make_account
+from tests.console.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def brand(world: Any) -> Any:
-    return make_account(None, email="brenda@brand.test", is_staff=True)
-
-
-@pytest.fixture
-def brand_client(brand: Any) -> Client:
-    client = Client()
-    portal_login(client, brand)
-    return client
-
-
-def signed_in(account: Any, **kwargs: Any) -> Client:
-    client = Client()
-    portal_login(client, account, **kwargs)
-    return client
 
 
 def console_urls(world: Any) -> list[str]:
     """Every console URL, with an organization of the world where one is needed."""
     from orgdesk.console.urls import urlpatterns
 
+    event = Event.objects.filter(organization=world.emea).first() or Event.objects.first()
+    assert event is not None, "the world records events"
     urls = []
     for pattern in urlpatterns:
         needs = pattern.pattern.converters
-        args = [world.emea.key] if "org" in needs else []
+        args = [world.emea.key] if "org" in needs else [event.pk] if "pk" in needs else []
         urls.append(reverse(f"console:{pattern.name}", args=args))
     return urls
 
@@ -84,7 +67,7 @@ def test_a_disabled_brand_admin_is_refused(world, brand):
 def test_the_url_battery_covers_every_console_url(world):
     from orgdesk.console.urls import urlpatterns
 
-    assert len(console_urls(world)) == len(urlpatterns) >= 7
+    assert len(console_urls(world)) == len(urlpatterns) >= 9
 
 
 # ---- overview and search ---------------------------------------------------------------
@@ -351,3 +334,24 @@ def test_tree_actions_refuse_organization_admins_outside_the_console(world):
     ):
         with pytest.raises(PermissionDenied):
             call()
+
+
+# ---- the portal's session rules hold in the console -------------------------------------
+
+
+def test_a_brand_admin_without_a_required_second_factor_must_enrol_first(world, brand_client):
+    from orgdesk.security.models import SecurityPolicy
+
+    policy = SecurityPolicy.current()
+    policy.require_admin_mfa = True
+    policy.save()
+    for url in (reverse("console:home"), reverse("console:organizations")):
+        response = brand_client.get(url)
+        assert response.status_code == 302 and response["Location"] == reverse("portal:security")
+
+
+def test_the_absolute_session_lifetime_ends_a_console_session(world, brand, settings):
+    client = signed_in(brand, auth_age_seconds=(settings.ORGDESK_SESSION_MAX_HOURS + 1) * 3600)
+    response = client.get(reverse("console:organizations"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login"))
