@@ -56,11 +56,12 @@ class AuditFilter(ListFilterSet):
     result = django_filters.ChoiceFilter(
         choices=Event.Result.choices, label=_("Result"), empty_label=_("Any result")
     )
-    organization = OrganizationRefFilter(
+    # (not "organization" nor "actor": a ListFilterSet holds the list's own under those names)
+    within = OrganizationRefFilter(
         label=_("Organization (and below)"), max_length=2000, required=False
     )
-    actor = django_filters.CharFilter(
-        method="filter_actor", label=_("Admin's email"), max_length=254
+    admin_email = django_filters.CharFilter(
+        method="filter_admin_email", label=_("Admin's email"), max_length=254
     )
     date_from = DayRange(field_name="ts", label=_("From"))
     date_to = DayRange(field_name="ts", end=True, label=_("To"))
@@ -69,7 +70,7 @@ class AuditFilter(ListFilterSet):
         model = Event
         fields: list[str] = []
 
-    def filter_actor(self, qs: QuerySet[Event], name: str, value: str) -> QuerySet[Event]:
+    def filter_admin_email(self, qs: QuerySet[Event], name: str, value: str) -> QuerySet[Event]:
         value = value.strip().lower()
         if not value:
             return qs

@@ -40,13 +40,13 @@ def activity_detail(request: AdminRequest, pk: str) -> HttpResponse:
     event = audit_event(request.actor, pk)
     if event is None:
         raise Http404("No such event.")
-    event.label = label_of(event.type)
     return render(
         request,
         "console/activity/detail.html",
         {
             **console_context(request, "activity"),
             "event": event,
+            "label": label_of(event.type),
             # shown as text in a <pre>: escaped by the template like any other value
             "metadata": json.dumps(event.metadata, indent=2, ensure_ascii=False, sort_keys=True),
         },

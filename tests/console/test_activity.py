@@ -66,18 +66,18 @@ def test_filters(world, brand_client, disabled):
     assert types({"type": "account.disabled"}) == {"Account disabled"}
     assert "Account disabled" in types({"category": "admin_action"})
     assert "Account disabled" not in types({"category": "customer_flow"})
-    assert "Account disabled" in types({"organization": "Acme / EMEA"})  # and below
-    assert "Account disabled" not in types({"organization": "Acme / Americas"})
-    assert types({"actor": world.admin.email.upper(), "type": "account.disabled"}) == {
+    assert "Account disabled" in types({"within": "Acme / EMEA"})  # and below
+    assert "Account disabled" not in types({"within": "Acme / Americas"})
+    assert types({"admin_email": world.admin.email.upper(), "type": "account.disabled"}) == {
         "Account disabled"
     }
-    assert types({"actor": "nobody@example.com"}) == set()
+    assert types({"admin_email": "nobody@example.com"}) == set()
     assert "Account disabled" not in types({"date_to": "2000-01-01"})
 
 
 def test_bad_filters_are_reported_and_left_out(world, brand_client, disabled):
     response = brand_client.get(
-        URL, {"organization": "Acme / Nowhere", "date_from": "31/31/2026", "type": "nope"}
+        URL, {"within": "Acme / Nowhere", "date_from": "31/31/2026", "type": "nope"}
     )
     assert response.status_code == 200
     assert "not valid and were ignored" in response.content.decode()
