@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from orgdesk.console import activity, organizations, views
 
@@ -6,6 +6,8 @@ app_name = "console"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("applications/", include("orgdesk.console.applications_urls")),
+    path("roles/", include("orgdesk.console.roles_urls")),
     path("search", views.search_organizations, name="search_organizations"),
     path("activity/", activity.activity_list, name="activity"),
     path("activity/<str:pk>", activity.activity_detail, name="activity_event"),

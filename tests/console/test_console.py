@@ -14,21 +14,39 @@ from orgdesk.activity.models import Event
 from orgdesk.invitations.models import Invitation
 from orgdesk.organizations.models import Organization
 from tests.console.conftest import signed_in
+from tests.console.url_args import sample_args
 
 pytestmark = pytest.mark.django_db
 
 
-def console_urls(world: Any) -> list[str]:
-    """Every console URL, with an organization of the world where one is needed."""
+def console_patterns() -> list[tuple[str, Any]]:
+    """Every console URL pattern (included ones too), as (name, pattern)."""
+    from django.urls import URLResolver
+
     from orgdesk.console.urls import urlpatterns
 
-    event = Event.objects.filter(organization=world.emea).first() or Event.objects.first()
-    assert event is not None, "the world records events"
+    found = []
+
+    def walk(patterns: list[Any]) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            else:
+                found.append((pattern.name, pattern))
+
+    walk(urlpatterns)
+    return found
+
+
+def console_urls(world: Any) -> list[str]:
+    """Every console URL, with sample arguments (url_args.py) where one is needed."""
+    samples = sample_args(world)
     urls = []
-    for pattern in urlpatterns:
-        needs = pattern.pattern.converters
-        args = [world.emea.key] if "org" in needs else [event.pk] if "pk" in needs else []
-        urls.append(reverse(f"console:{pattern.name}", args=args))
+    for name, pattern in console_patterns():
+        needs = list(pattern.pattern.converters)
+        missing = [n for n in needs if n not in samples]
+        assert not missing, f"console:{name} takes {missing}: add samples in url_args.py"
+        urls.append(reverse(f"console:{name}", kwargs={n: samples[n] for n in needs}))
     return urls
 
 
@@ -65,9 +83,7 @@ def test_a_disabled_brand_admin_is_refused(world, brand):
 
 
 def test_the_url_battery_covers_every_console_url(world):
-    from orgdesk.console.urls import urlpatterns
-
-    assert len(console_urls(world)) == len(urlpatterns) >= 9
+    assert len(console_urls(world)) == len(console_patterns()) >= 9
 
 
 # ---- overview and search ---------------------------------------------------------------

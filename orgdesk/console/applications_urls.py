@@ -1,0 +1,5 @@
+"""The console's Applications section's URLs (included by console/urls.py, names in its namespace)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,16 @@
+"""Sample values for the console's URL arguments, by converter name: the 404 battery
+(test_console.py) opens every console URL with them. A new section whose URLs take another
+argument adds its name here."""
+
+from typing import Any
+
+from orgdesk.activity.models import Event
+
+
+def sample_args(world: Any) -> dict[str, Any]:
+    event = Event.objects.filter(organization=world.emea).first() or Event.objects.first()
+    assert event is not None, "the world records events"
+    return {
+        "org": world.emea.key,
+        "pk": event.pk,
+    }
