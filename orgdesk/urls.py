@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("portal/", include("orgdesk.portal.urls")),
     path("console/", include("orgdesk.console.urls")),
+    path("branding/", include("orgdesk.branding.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("orgdesk.customer.urls")),
     # Invitation links (/invite/<token>): the customer side of orgdesk.invitations.

@@ -54,6 +54,8 @@ EVENT_TYPES = {
     "role.granted": (ADMIN_ACTION, _("Role granted")),
     "role.revoked": (ADMIN_ACTION, _("Role revoked")),
     "role.created": (ADMIN_ACTION, _("Role created")),
+    "role.updated": (ADMIN_ACTION, _("Role updated")),
+    "role.deleted": (ADMIN_ACTION, _("Role deleted")),
     "policy.updated": (ADMIN_ACTION, _("Security policy updated")),
     "invitation.sent": (ADMIN_ACTION, _("Invitation sent")),
     "invitation.resent": (ADMIN_ACTION, _("Invitation resent")),
@@ -66,7 +68,14 @@ EVENT_TYPES = {
     "organization.moved": (ADMIN_ACTION, _("Organization moved")),
     "organization.uniqueness_changed": (ADMIN_ACTION, _("Identifier uniqueness changed")),
     "organization.deleted": (ADMIN_ACTION, _("Organization deleted")),
+    "branding.policy_created": (ADMIN_ACTION, _("Branding policy created")),
+    "branding.policy_updated": (ADMIN_ACTION, _("Branding policy updated")),
+    "branding.override_set": (ADMIN_ACTION, _("Organization branding changed")),
+    "branding.override_cleared": (ADMIN_ACTION, _("Organization branding cleared")),
     "admin.created": (ADMIN_ACTION, _("Administrator created")),
+    "application.created": (ADMIN_ACTION, _("Application created")),
+    "application.updated": (ADMIN_ACTION, _("Application updated")),
+    "application.deleted": (ADMIN_ACTION, _("Application deleted")),
 }
 
 
@@ -87,12 +96,21 @@ def label_of(event_type: str) -> str:
 NOT_ABOUT_AN_ACCOUNT = frozenset(
     {
         "role.created",
+        "role.updated",
+        "role.deleted",
         "policy.updated",
         "organization.created",
         "organization.renamed",
         "organization.moved",
         "organization.uniqueness_changed",
         "organization.deleted",
+        "branding.policy_created",
+        "branding.policy_updated",
+        "branding.override_set",
+        "branding.override_cleared",
+        "application.created",
+        "application.updated",
+        "application.deleted",
         # Invitations are facts about an organization until accepted; the acceptance is the
         # new account's "invitation_accepted" (customer flow).
         "invitation.sent",

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from orgdesk.branding.models import BrandingPolicy, HeaderStyle
 from orgdesk.organizations.actions import TreeError, resolve_organization
 from orgdesk.organizations.models import Application, Organization
 
@@ -81,3 +82,81 @@ class ConfirmDeleteForm(forms.Form):
         if typed != self.organization.name:
             raise forms.ValidationError(_("That is not the organization's name."))
         return typed
+
+
+COLOUR_HELP = _("#RRGGBB, e.g. #4f46e5")
+
+
+class BrandingPolicyForm(forms.Form):
+    """The branding policy editor. Colours, header styles and typefaces are checked again by
+    branding.actions, whoever calls it."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    primary_color = forms.CharField(label=_("Primary colour"), max_length=7, help_text=COLOUR_HELP)
+    font = forms.ChoiceField(label=_("Typography"), choices=BrandingPolicy.Font.choices)
+    header_style = forms.ChoiceField(label=_("Header style"), choices=HeaderStyle.choices)
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_(
+            "PNG, JPEG, GIF or WebP, one frame, at most 512 KB; shown at most 512 px wide."
+        ),
+    )
+    clear_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    signin_css = forms.CharField(label=_("Custom CSS"), required=False, widget=forms.Textarea)
+    signin_script = forms.CharField(
+        label=_("Additional script"), required=False, widget=forms.Textarea
+    )
+    portal_css = forms.CharField(label=_("Custom CSS"), required=False, widget=forms.Textarea)
+    portal_script = forms.CharField(
+        label=_("Additional script"), required=False, widget=forms.Textarea
+    )
+    emails_css = forms.CharField(label=_("Custom CSS"), required=False, widget=forms.Textarea)
+
+    @classmethod
+    def for_policy(
+        cls, policy: BrandingPolicy, data: Any = None, files: Any = None
+    ) -> "BrandingPolicyForm":
+        initial = {
+            "name": policy.name,
+            "primary_color": policy.primary_color,
+            "font": policy.font,
+            "header_style": policy.header_style,
+        }
+        for surface in ("signin", "portal", "emails"):
+            for kind in ("css", "script"):
+                initial[f"{surface}_{kind}"] = policy.custom_text(surface, kind)
+        return cls(data, files, initial=initial)
+
+    def custom(self) -> dict[str, dict[str, str]]:
+        data = self.cleaned_data
+        return {
+            surface: {
+                kind: data.get(f"{surface}_{kind}", "") or ""
+                for kind in ("css", "script")
+                if f"{surface}_{kind}" in self.fields
+            }
+            for surface in ("signin", "portal", "emails")
+        }
+
+
+class NewPolicyForm(forms.Form):
+    name = forms.CharField(label=_("Name of the new policy"), max_length=200)
+
+
+class OverrideForm(forms.Form):
+    """An organization's branding: predefined options only, never CSS."""
+
+    background_color = forms.CharField(
+        label=_("Background colour"),
+        max_length=7,
+        required=False,
+        help_text=_("#RRGGBB; leave empty for the policy's."),
+    )
+    header_style = forms.ChoiceField(label=_("Header style"), choices=HeaderStyle.choices)
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG, JPEG, GIF or WebP, one frame, at most 512 KB."),
+    )
+    clear_logo = forms.BooleanField(label=_("Remove the logo"), required=False)

@@ -134,7 +134,6 @@ def organization_general(request: AdminRequest, org: str) -> HttpResponse:
         request.POST if request.POST.get("form") == "uniqueness" else None,
         initial={"enabled": organization.hierarchy_unique_identifiers},
     )
-    status = 200
     if request.method == "POST":
         chosen = {"rename": rename, "uniqueness": uniqueness}.get(request.POST.get("form", ""))
         if chosen is None:
@@ -159,8 +158,28 @@ def organization_general(request: AdminRequest, org: str) -> HttpResponse:
                 chosen.add_error(None, str(exc))
             else:
                 return redirect("console:organization", organization.key)
-        status = 400
-    impact = deletion_impact(organization)
+        return organization_general_page(
+            request, organization, rename=rename, uniqueness=uniqueness, status=400
+        )
+    return organization_general_page(request, organization, rename=rename, uniqueness=uniqueness)
+
+
+def organization_general_page(
+    request: AdminRequest,
+    organization: Organization,
+    *,
+    rename: RenameForm | None = None,
+    uniqueness: UniquenessForm | None = None,
+    branding_form: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The General page with its forms (those given keep what was sent and its errors)."""
+    from orgdesk.branding.models import OrganizationBranding
+    from orgdesk.branding.resolve import resolve
+    from orgdesk.console.branding import override_form
+
+    own = OrganizationBranding.objects.filter(organization=organization).first()
+    resolved = resolve(organization)
     return render(
         request,
         "console/organizations/general.html",
@@ -168,9 +187,18 @@ def organization_general(request: AdminRequest, org: str) -> HttpResponse:
             request,
             organization,
             "general",
-            rename=rename,
-            uniqueness=uniqueness,
-            impact=impact,
+            rename=rename or RenameForm(initial={"name": organization.name}),
+            uniqueness=uniqueness
+            or UniquenessForm(initial={"enabled": organization.hierarchy_unique_identifiers}),
+            branding_form=branding_form or override_form(organization),
+            own_branding=own,
+            resolved=resolved,
+            inherited_from=(
+                resolved.override.organization
+                if resolved.override is not None and own is None
+                else None
+            ),
+            impact=deletion_impact(organization),
             tab="general",
         ),
         status=status,

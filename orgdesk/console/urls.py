@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from orgdesk.console import activity, organizations, views
+from orgdesk.console import activity, branding, organizations, views
 
 app_name = "console"
 
@@ -11,6 +11,13 @@ urlpatterns = [
     path("search", views.search_organizations, name="search_organizations"),
     path("activity/", activity.activity_list, name="activity"),
     path("activity/<str:pk>", activity.activity_detail, name="activity_event"),
+    path("policies/branding/", branding.policy_list, name="branding_policies"),
+    path("policies/branding/<uuid:policy>", branding.policy_edit, name="branding_policy"),
+    path(
+        "organizations/<slug:org>/branding",
+        branding.organization_branding,
+        name="organization_branding",
+    ),
     path("organizations/", organizations.organization_list, name="organizations"),
     path("organizations/new", organizations.organization_create, name="organization_create"),
     path("organizations/<slug:org>/", organizations.organization_general, name="organization"),

@@ -15,7 +15,6 @@ was given organization roles is also pointed to the Organization portal's sign-i
 import json
 import uuid
 from typing import Any
-from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -29,7 +28,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from orgdesk.access.selectors import holds_roles
 from orgdesk.accounts.models import Account
-from orgdesk.branding.selectors import default_policy, nearest_override
+from orgdesk.branding.resolve import resolve
+from orgdesk.branding.theme import theme_css
 from orgdesk.customer.forms import NamesForm, RegisterForm
 from orgdesk.customer.sessions import sign_in
 from orgdesk.invitations.actions import InvalidInvitation, accept_invitation, recently_accepted
@@ -45,8 +45,6 @@ SESSION_TOKEN = "orgdesk_invitation"  # noqa: S105 (a session key name)
 SESSION_DONE = "orgdesk_invitation_done"
 SESSION_PASSKEY = "orgdesk_invitation_passkey"
 INVALID_STATUS = 404
-DEFAULT_PRIMARY = "4f46e5"
-HEX = frozenset("0123456789abcdef")
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
@@ -62,72 +60,17 @@ def _invalid(request: HttpRequest) -> HttpResponse:
 # ---- branding ----------------------------------------------------------------------------------
 
 
-def _hex(value: str) -> str:
-    value = (value or "").lstrip("#").lower()
-    return value if len(value) == 6 and set(value) <= HEX else ""
-
-
 def branding(invitation: Invitation) -> dict[str, Any]:
-    """The organization's look: the application's branding policy colour, and the override of
-    the organization (or the nearest organization above it that has one)."""
-    organization = invitation.organization
-    policy = invitation.application.branding_policy or default_policy()
-    override = nearest_override(organization)
-    primary = (_hex(policy.primary_color) if policy is not None else "") or DEFAULT_PRIMARY
-    query = {"primary": primary}
-    logo = ""
-    if override is not None:
-        query["header"] = override.header_style
-        if _hex(override.background_color):
-            query["background"] = _hex(override.background_color)
-        if override.logo:
-            logo = override.logo.url
-    if not logo and policy is not None and policy.logo:
-        logo = policy.logo.url
+    """The organization's look (branding/resolve.py): its application's policy, then the
+    override of the organization or the nearest one above it; the sign-in surface's custom
+    CSS and script."""
+    found = resolve(invitation.organization, invitation.application).surface("signin")
     return {
-        "brand_css": f"{reverse('invite:theme')}?{urlencode(sorted(query.items()))}",
-        "logo_url": logo,
-        "header_style": query.get("header", "brand"),
+        "brand_css": found["theme_url"],
+        "logo_url": found["logo_url"],
+        "header_style": found["header_style"],
+        "branding": found,
     }
-
-
-def _luminance(colour: str) -> float:
-    def channel(part: str) -> float:
-        c = int(part, 16) / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(colour[i : i + 2]) for i in (0, 2, 4))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _text_on(colour: str) -> str:
-    """White or near-black, whichever reads better on `colour` (WCAG contrast)."""
-    lum = _luminance(colour)
-    on_white = 1.05 / (lum + 0.05)
-    on_dark = (lum + 0.05) / (_luminance("18181b") + 0.05)
-    return "#ffffff" if on_white >= on_dark else "#18181b"
-
-
-@require_http_methods(["GET", "HEAD"])
-def theme_css(request: HttpRequest) -> HttpResponse:
-    """The branding tokens of an invitation page as a stylesheet (the CSP allows no inline
-    style). Only validated colours and a fixed set of header styles get in."""
-    primary = _hex(request.GET.get("primary", "")) or DEFAULT_PRIMARY
-    lines = [f":root {{ --brand: #{primary}; --brand-text: {_text_on(primary)};"]
-    background = _hex(request.GET.get("background", ""))
-    if background:
-        lines.append(f"  --brand-page: #{background}; --brand-page-text: {_text_on(background)};")
-    header = request.GET.get("header", "brand")
-    if header == "dark":
-        lines.append("  --brand-band: #18181b; --brand-band-text: #ffffff;")
-    elif header == "light":
-        lines.append("  --brand-band: #ffffff; --brand-band-text: #18181b;")
-    else:
-        lines.append(f"  --brand-band: #{primary}; --brand-band-text: {_text_on(primary)};")
-    lines.append("}")
-    response = HttpResponse("\n".join(lines) + "\n", content_type="text/css; charset=utf-8")
-    response["Cache-Control"] = "public, max-age=86400"
-    return response
 
 
 # ---- registration ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import Http404
 
 from orgdesk.access.scoping import authority
+from orgdesk.branding.resolve import resolve
 from orgdesk.organizations.models import Organization
 from orgdesk.organizations.selectors import organization_by_key, organizations_by_id
 from orgdesk.portal.models import AdminPreference
@@ -63,4 +64,6 @@ def shell_context(request: AdminRequest, organization: Organization, tab: str) -
         "pref": pref,
         "page_sizes": PAGE_SIZES,
         "is_brand": auth.is_brand,
+        # the organization's resolved branding (policy, then the nearest override)
+        "branding": resolve(organization).surface("portal"),
     }

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from orgdesk.access.scoping import authority, visible_or_404
 from orgdesk.accounts.models import Account
+from orgdesk.branding.resolve import portal_sign_in
 from orgdesk.errors import too_many_requests
 from orgdesk.organizations.selectors import organization_by_key
 from orgdesk.portal.forms import CodeForm, LoginForm, StepUpForm
@@ -155,7 +156,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "portal/login.html",
-        {"form": form, "next": request.GET.get("next", request.POST.get("next", ""))},
+        {
+            "form": form,
+            "next": request.GET.get("next", request.POST.get("next", "")),
+            "branding": portal_sign_in(),
+        },
         status=status,
     )
     if status == 429:

@@ -110,7 +110,7 @@ class AdminSessionMiddleware:
 # Pages of people signed in (admins in the portal, customers on their account page) or on their
 # way to be (invitation and password links): personal data, never to be kept by a browser or a
 # proxy, nor shown again from the history once the session has ended.
-NO_STORE_PREFIXES = ("/portal/", "/account/", "/invite/")
+NO_STORE_PREFIXES = ("/portal/", "/console/", "/account/", "/invite/")
 # Responses under those prefixes that are assets, the same for everyone: the invitation page's
 # branding stylesheet (colours from its query string; it says "public, max-age=86400").
 CACHEABLE_VIEWS = frozenset({"invite:theme"})

@@ -5,6 +5,7 @@ argument adds its name here."""
 from typing import Any
 
 from orgdesk.activity.models import Event
+from orgdesk.branding.models import BrandingPolicy
 
 
 def sample_args(world: Any) -> dict[str, Any]:
@@ -12,5 +13,8 @@ def sample_args(world: Any) -> dict[str, Any]:
     assert event is not None, "the world records events"
     return {
         "org": world.emea.key,
+        "policy": BrandingPolicy.objects.get(name="Default").pk,
         "pk": event.pk,
+        "role": "viewer",  # a brand-defined role of the world
+        "app": "organization-portal",  # the built-in Organization Portal's client ID
     }

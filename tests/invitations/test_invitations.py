@@ -897,7 +897,7 @@ def test_registration_page_is_branded(world: Any) -> None:
     _invitation, token = make_invitation(world.france, "brand@example.test")
     client = Client()
     page = client.get(client.get(f"/invite/{token}")["Location"]).content.decode()
-    css = re.search(r'<link rel="stylesheet" href="(/invite/theme\.css[^"]*)"', page)[1]
+    css = re.search(r'<link rel="stylesheet" href="(/branding/theme\.css[^"]*)"', page)[1]
     assert "header=dark" in css and "primary=4f46e5" in css
     assert "France" in page
     sheet = Client().get(css.replace("&amp;", "&"))
