@@ -42,6 +42,10 @@ class Application(BaseModel):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.WEB)
     builtin = models.BooleanField(_("built in"), default=False)
     redirect_uris = models.JSONField(_("redirect URIs"), default=list, blank=True)
+    # Auth0's "organizations" setting of an application: whether organizations (and their
+    # members) sign in through it. An application stays on while an organization uses it
+    # (organizations/applications.py).
+    organizations_enabled = models.BooleanField(_("organizations enabled"), default=True)
     branding_policy = models.ForeignKey(
         "branding.BrandingPolicy",
         verbose_name=_("branding policy"),
