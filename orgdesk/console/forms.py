@@ -28,7 +28,8 @@ class OrganizationForm(forms.Form):
     )
     application = forms.ModelChoiceField(
         label=_("Application"),
-        queryset=Application.objects.order_by("name"),
+        # only the applications organizations are turned on for (console Applications)
+        queryset=Application.objects.filter(organizations_enabled=True).order_by("name"),
         required=False,
         empty_label=_("The parent's (or the Organization Portal for a new tree)"),
     )

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from orgdesk.accounts.lists import ACCOUNTS
 from orgdesk.accounts.models import Account
 from orgdesk.console.access import console_view
 from orgdesk.console.forms import (
@@ -22,6 +23,7 @@ from orgdesk.console.forms import (
     UniquenessForm,
 )
 from orgdesk.console.shell import console_context
+from orgdesk.invitations.lists import INVITATIONS
 from orgdesk.lists import ListResult
 from orgdesk.organizations import actions
 from orgdesk.organizations.lists import ORGANIZATIONS
@@ -203,6 +205,50 @@ def organization_general_page(
         ),
         status=status,
     )
+
+
+def _tab_list(request: AdminRequest, org: str, spec: Any, tab: str, templates: str) -> HttpResponse:
+    """An organization's list tab in the console: the portal's list (the same spec, filters,
+    rows and templates), its rows opening the portal's pages, where a brand admin has every
+    capability."""
+    from orgdesk.access.scoping import authority
+    from orgdesk.portal.accounts import list_extra
+
+    organization = _organization(org)
+    here = reverse(f"console:organization_{tab}", args=[organization.key])
+    row_base = reverse(f"portal:{tab}", args=[organization.key]) + "/"
+
+    def extra(result: ListResult, _here: str) -> dict[str, Any]:
+        if spec is ACCOUNTS:
+            return list_extra(request, organization, result, row_base)
+        return {"row_base": row_base}
+
+    return list_page(
+        request,
+        spec,
+        within=organization,
+        here=here,
+        pref=preferences(request.user),
+        surroundings=_page(
+            request,
+            organization,
+            tab,
+            tab=tab,
+            perms=authority(request.actor).permissions_in(organization),
+        ),
+        templates=templates,
+        extra=extra,
+    )
+
+
+@console_view
+def organization_accounts(request: AdminRequest, org: str) -> HttpResponse:
+    return _tab_list(request, org, ACCOUNTS, "accounts", "console/organizations/accounts")
+
+
+@console_view
+def organization_invitations(request: AdminRequest, org: str) -> HttpResponse:
+    return _tab_list(request, org, INVITATIONS, "invitations", "console/organizations/invitations")
 
 
 @console_view

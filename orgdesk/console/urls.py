@@ -22,6 +22,16 @@ urlpatterns = [
     path("organizations/new", organizations.organization_create, name="organization_create"),
     path("organizations/<slug:org>/", organizations.organization_general, name="organization"),
     path(
+        "organizations/<slug:org>/accounts",
+        organizations.organization_accounts,
+        name="organization_accounts",
+    ),
+    path(
+        "organizations/<slug:org>/invitations",
+        organizations.organization_invitations,
+        name="organization_invitations",
+    ),
+    path(
         "organizations/<slug:org>/move", organizations.organization_move, name="organization_move"
     ),
     path(

@@ -58,6 +58,11 @@ def create_organization(
         )
     if application is None:
         application = parent.application if parent else Application.objects.get(builtin=True)
+    if not application.organizations_enabled:
+        raise TreeError(
+            _("Organizations are turned off for the application %(name)s.")
+            % {"name": application.name}
+        )
     org = Organization(
         name=name,
         slug=slugify(slug or name)[:100] or "org",

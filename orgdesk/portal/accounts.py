@@ -42,27 +42,37 @@ def accounts_list(request: AdminRequest, org: str) -> HttpResponse:
     organization = current_organization(request, org)
 
     def extra(result: ListResult, here: str) -> dict[str, Any]:
-        # Read when the filter panel is rendered (the whole page), not for an htmx fragment:
-        # templates call a callable, and the cache keeps it to one query.
-        choices = functools.cache(lambda: _group_choices(request.actor, organization, result))
-        perms = _row_permissions(
-            request.actor, result.page.rows, authority(request.actor).permissions_in(organization)
-        )
-        context: dict[str, Any] = {
-            "group_choices": choices,
-            "row_icons": row_icons,
-            "rows_html": account_rows(
-                result.page.rows, perms, row_base=f"{here}/", csrf_token=get_token(request)
-            ),
-        }
-        wanted = result.wanted
-        if wanted is not None and wanted.kind == "prefix" and len(wanted.text) >= MIN_SUBSTRING:
-            # A search matches beginnings; offer the same text anywhere in names (*text*).
-            context["search_text"] = wanted.text
-            context["anywhere_url"] = result.url(here, q=f"*{wanted.text}*")
-        return context
+        return list_extra(request, organization, result, f"{here}/")
 
     return list_page(request, ACCOUNTS, organization, templates="portal/accounts", extra=extra)
+
+
+def list_extra(
+    request: AdminRequest, organization: Organization, result: ListResult, row_base: str
+) -> dict[str, Any]:
+    """What the Accounts list adds to the shared list page, wherever it is shown (the portal's
+    tab, the console's): its rows written in Python, linking to `row_base` + id (the portal's
+    account pages), the group choices, the offer to search anywhere in names."""
+    # Read when the filter panel is rendered (the whole page), not for an htmx fragment:
+    # templates call a callable, and the cache keeps it to one query.
+    choices = functools.cache(lambda: _group_choices(request.actor, organization, result))
+    perms = _row_permissions(
+        request.actor, result.page.rows, authority(request.actor).permissions_in(organization)
+    )
+    context: dict[str, Any] = {
+        "group_choices": choices,
+        "row_icons": row_icons,
+        "rows_html": account_rows(
+            result.page.rows, perms, row_base=row_base, csrf_token=get_token(request)
+        ),
+    }
+    wanted = result.wanted
+    if wanted is not None and wanted.kind == "prefix" and len(wanted.text) >= MIN_SUBSTRING:
+        # A search matches beginnings; offer the same text anywhere in names (*text*).
+        here = request.path
+        context["search_text"] = wanted.text
+        context["anywhere_url"] = result.url(here, q=f"*{wanted.text}*")
+    return context
 
 
 def _group_choices(

@@ -371,3 +371,33 @@ def test_the_absolute_session_lifetime_ends_a_console_session(world, brand, sett
     response = client.get(reverse("console:organizations"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("portal:login"))
+
+
+# ---- an organization's Accounts and Invitations tabs: the portal's lists ----------------
+
+
+def test_the_accounts_tab_is_the_portals_list_opening_portal_pages(world, brand_client):
+    url = reverse("console:organization_accounts", args=[world.emea.key])
+    page = brand_client.get(url, {"q": "inside"}).content.decode()
+    assert 'id="list-form"' in page and "Inside" in page
+    detail = reverse("portal:account", args=[world.emea.key, world.inside.pk])
+    assert f'href="{detail}"' in page
+    fragment = brand_client.get(url, {"q": "inside"}, headers={"HX-Request": "true"})
+    assert fragment.content.decode().lstrip().startswith(("<span", "<section"))
+    invitations = brand_client.get(
+        reverse("console:organization_invitations", args=[world.emea.key])
+    )
+    assert invitations.status_code == 200 and 'id="results"' in invitations.content.decode()
+
+
+def test_organizations_are_not_created_for_an_application_with_organizations_off(
+    world, brand_client
+):
+    from orgdesk.organizations.models import Application
+
+    app = Application.objects.create(name="Kiosk", client_id="kiosk", organizations_enabled=False)
+    response = brand_client.post(
+        reverse("console:organization_create"), {"name": "Shop", "application": str(app.pk)}
+    )
+    assert response.status_code == 400
+    assert not Organization.objects.filter(name="Shop").exists()
