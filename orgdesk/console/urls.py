@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from orgdesk.console import activity, branding, organizations, views
+from orgdesk.console import activity, branding, grants, organizations, views
 
 app_name = "console"
 
@@ -25,6 +25,12 @@ urlpatterns = [
         "organizations/<slug:org>/accounts",
         organizations.organization_accounts,
         name="organization_accounts",
+    ),
+    path("organizations/<slug:org>/grants", grants.organization_grants, name="organization_grants"),
+    path(
+        "organizations/<slug:org>/grants/<int:grant>/revoke",
+        grants.organization_revoke,
+        name="organization_revoke",
     ),
     path(
         "organizations/<slug:org>/invitations",

@@ -4,6 +4,7 @@ argument adds its name here."""
 
 from typing import Any
 
+from orgdesk.access.models import RoleAssignment
 from orgdesk.activity.models import Event
 from orgdesk.branding.models import BrandingPolicy
 
@@ -13,6 +14,7 @@ def sample_args(world: Any) -> dict[str, Any]:
     assert event is not None, "the world records events"
     return {
         "org": world.emea.key,
+        "grant": RoleAssignment.objects.filter(organization=world.emea).first().pk,
         "policy": BrandingPolicy.objects.get(name="Default").pk,
         "pk": event.pk,
         "role": "viewer",  # a brand-defined role of the world
