@@ -1,4 +1,4 @@
-"""Site-level pages: the status page at / and the health check."""
+"""Site-level pages: the landing page at / and the health check."""
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -9,15 +9,24 @@ from orgdesk.accounts.stats import store_summary
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Status page: the store is running, and where to sign in.
+    """The landing page: what this server runs and the way into each part.
 
-    What the identity store holds (how many trees, organizations and accounts) is the brand's
-    business, not a visitor's: the counts are shown to a signed-in brand admin only, and that
-    page is not kept by any cache."""
+    Everyone is shown the Organization portal and the customer's own account page. The Admin
+    Console is offered to a signed-in brand admin only: it answers 404 to anyone else, so a
+    link to it would be a dead end for them (and tell them it exists). What the identity
+    store holds (how many trees, organizations and accounts) is the brand's business, not a
+    visitor's: the counts are shown to a signed-in brand admin only. A signed-in admin's page
+    names them, so it is kept by no cache."""
     user = request.user
-    brand = bool(user.is_authenticated and user.is_active and user.is_staff)
-    response = render(request, "core/home.html", {"summary": store_summary() if brand else None})
-    if brand:
+    signed_in = bool(user.is_authenticated and user.is_active)
+    brand = signed_in and user.is_staff
+    context = {
+        "signed_in": signed_in,
+        "brand": brand,
+        "summary": store_summary() if brand else None,
+    }
+    response = render(request, "core/home.html", context)
+    if user.is_authenticated:
         add_never_cache_headers(response)
     return response
 

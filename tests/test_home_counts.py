@@ -1,4 +1,4 @@
-"""The status page at `/` tells anyone that the store runs and where to sign in; how many
+"""The landing page at `/` tells anyone that the store runs and where to sign in; how many
 trees, organizations and accounts it holds is shown to a signed-in brand admin only."""
 
 import re

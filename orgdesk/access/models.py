@@ -6,6 +6,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orgdesk.access.permissions import BUILTIN_ROLES
+from orgdesk.core.builtin_text import builtin_text
 from orgdesk.core.models import BaseModel
 
 
@@ -23,7 +25,25 @@ class OrgRole(BaseModel):
         constraints = [models.UniqueConstraint(Lower("name"), name="orgrole_name_unique")]
 
     def __str__(self) -> str:
-        return self.name
+        # What choice fields and messages show: the name as the admin reads it.
+        return self.display_name
+
+    @property
+    def builtin_default_name(self) -> str | None:
+        """The English name this built-in role was seeded with, while it still carries it."""
+        default = BUILTIN_ROLES.get(self.slug) if self.builtin else None
+        return default[0] if default and self.name == default[0] else None
+
+    @property
+    def display_name(self) -> str:
+        """The name in the current language while a built-in role keeps its English name;
+        a renamed or custom role's name as typed."""
+        return builtin_text(self.name, self.builtin_default_name)
+
+    @property
+    def display_description(self) -> str:
+        default = BUILTIN_ROLES.get(self.slug) if self.builtin else None
+        return builtin_text(self.description, default[1] if default else None)
 
     @property
     def permission_set(self) -> frozenset[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -52,22 +53,28 @@ VIEW_ONLY = frozenset(
     }
 )
 
-# slug: (name, description, permissions)
+# slug: (name, description, permissions). The name and description are stored as these English
+# strings and shown translated (OrgRole.display_name): marked for makemessages, not translated
+# here.
 BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "admin": (
-        "Admin",
-        "Everything in the organization portal, including granting roles.",
+        gettext_noop("Admin"),
+        gettext_noop("Everything in the organization portal, including granting roles."),
         ALL,
     ),
     "organization-manager": (
-        "Organization manager",
-        "Manages accounts, groups and invitations; cannot grant roles or set passwords.",
+        gettext_noop("Organization manager"),
+        gettext_noop(
+            "Manages accounts, groups and invitations; cannot grant roles or set passwords."
+        ),
         ALL - {"roles.assign", "accounts.set_password"},
     ),
     "account-recovery-assistant": (
-        "Account recovery assistant",
-        "Helps customers regain access: password resets, authenticators, sessions, "
-        "identity verification. Cannot create, edit or disable accounts.",
+        gettext_noop("Account recovery assistant"),
+        gettext_noop(
+            "Helps customers regain access: password resets, authenticators, sessions, "
+            "identity verification. Cannot create, edit or disable accounts."
+        ),
         VIEW_ONLY
         | {
             "accounts.reset_password",

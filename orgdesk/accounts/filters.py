@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orgdesk.access.models import OrgRole, RoleAssignment
 from orgdesk.access.scoping import authority, restrict
+from orgdesk.access.selectors import roles_by_name
 from orgdesk.accounts.models import Account, Group, GroupMembership
 from orgdesk.accounts.validation import normalize_phone
 from orgdesk.core.formfields import LocalDateField
@@ -178,7 +179,7 @@ class AccountFilter(ListFilterSet):
         empty_label=_("Any group"),
     )
     role = django_filters.ModelChoiceFilter(
-        queryset=OrgRole.objects.order_by("name"),
+        queryset=OrgRole.objects.all(),  # in the admin's order, set per request below
         method="filter_role",
         label=_("Role"),
         empty_label=_("Any role"),
@@ -247,6 +248,10 @@ class AccountFilter(ListFilterSet):
             if self.actor is not None
             else Group.objects.all()  # accepted, and then matching nothing
         )
+        role = self.filters["role"]
+        assert isinstance(role, django_filters.ModelChoiceFilter)
+        # Ordered by the names shown, which depend on the admin's language.
+        role.queryset = roles_by_name()
 
     def filter_group(self, qs: QuerySet[Account], name: str, value: Group) -> QuerySet[Account]:
         # The group itself is one the admin may see (the choices come restricted from the

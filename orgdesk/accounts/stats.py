@@ -1,4 +1,4 @@
-"""Cheap counts of what the identity store holds (status page, demo, generator output)."""
+"""Cheap counts of what the identity store holds (the landing page, demo, generator output)."""
 
 from django.db import connection, models
 

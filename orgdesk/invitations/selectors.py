@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole
 from orgdesk.access.scoping import access, restrict
+from orgdesk.access.selectors import in_display_order
 from orgdesk.accounts.models import Group
 from orgdesk.invitations.bulk import common as bulk_common
 from orgdesk.invitations.models import ImportJob, ImportRow, Invitation
@@ -43,7 +44,7 @@ def invitation_groups(invitation: Invitation) -> QuerySet[Group]:
 
 
 def invitation_roles(invitation: Invitation) -> QuerySet[OrgRole]:
-    return invitation.roles.order_by("name")
+    return in_display_order(invitation.roles.all())
 
 
 def accepted_invitation(pk: Any) -> Invitation | None:

@@ -4,14 +4,14 @@ template the brand has edited keeps its text (get_or_create)."""
 from typing import Any
 
 from django.db import transaction
-
-from orgdesk.notifications.models import NotificationTemplate
+from django.utils.translation import gettext_noop
 
 NOTIFICATION_TEMPLATES = [
-    # code, name, channel, subject, body, expires_after (minutes)
+    # code, name, channel, subject, body, expires_after (minutes). The name is stored in
+    # English and shown translated (NotificationTemplate.display_name), hence gettext_noop.
     (
         "password_reset",
-        "Password reset",
+        gettext_noop("Password reset"),
         "email",
         "Reset your password",
         "Follow this link to choose a new password: {link}",
@@ -19,7 +19,7 @@ NOTIFICATION_TEMPLATES = [
     ),
     (
         "set_password",
-        "Set your password",
+        gettext_noop("Set your password"),
         "email",
         "Set your password",
         "Your account is ready. Choose a password here: {link}",
@@ -27,17 +27,24 @@ NOTIFICATION_TEMPLATES = [
     ),
     (
         "email_verification",
-        "Email verification",
+        gettext_noop("Email verification"),
         "email",
         "Verify your email address",
         "Confirm your address with this link: {link}",
         60 * 24,
     ),
-    ("email_otp", "Email one-time code", "email", "Your sign-in code", "Your code is {code}.", 10),
-    ("sms_otp", "SMS one-time code", "sms", "", "Your code is {code}.", 5),
+    (
+        "email_otp",
+        gettext_noop("Email one-time code"),
+        "email",
+        "Your sign-in code",
+        "Your code is {code}.",
+        10,
+    ),
+    ("sms_otp", gettext_noop("SMS one-time code"), "sms", "", "Your code is {code}.", 5),
     (
         "mfa_enrolment",
-        "MFA enrolment",
+        gettext_noop("MFA enrolment"),
         "email",
         "Finish setting up sign-in security",
         "Set up your authenticator here: {link}",
@@ -45,7 +52,7 @@ NOTIFICATION_TEMPLATES = [
     ),
     (
         "invitation",
-        "Invitation",
+        gettext_noop("Invitation"),
         "email",
         "You are invited to {organization}",
         "Join {organization}: {link}",
@@ -53,7 +60,7 @@ NOTIFICATION_TEMPLATES = [
     ),
     (
         "identifier_changed",
-        "Sign-in identifier changed",
+        gettext_noop("Sign-in identifier changed"),
         "email",
         "Your sign-in details were changed",
         "An administrator changed how you sign in.\n{changes}\nIf you did not ask for this, "
@@ -62,7 +69,7 @@ NOTIFICATION_TEMPLATES = [
     ),
     (
         "account_disabled",
-        "Account disabled",
+        gettext_noop("Account disabled"),
         "email",
         "Your account was disabled",
         "Your account was disabled by an administrator.",
@@ -71,7 +78,14 @@ NOTIFICATION_TEMPLATES = [
 ]
 
 
+# code: the English name the template is seeded with.
+BUILTIN_NAMES: dict[str, str] = {code: name for code, name, *_rest in NOTIFICATION_TEMPLATES}
+
+
 def ensure_templates(**_: Any) -> None:
+    # Imported here: the model imports BUILTIN_NAMES from this module.
+    from orgdesk.notifications.models import NotificationTemplate
+
     with transaction.atomic():
         for code, name, channel, subject, body, expires in NOTIFICATION_TEMPLATES:
             NotificationTemplate.objects.get_or_create(

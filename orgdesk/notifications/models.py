@@ -5,7 +5,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orgdesk.core.builtin_text import builtin_text
 from orgdesk.core.models import BaseModel
+from orgdesk.notifications.builtins import BUILTIN_NAMES
 
 
 class Channel(models.TextChoices):
@@ -26,7 +28,13 @@ class NotificationTemplate(BaseModel):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the current language while a built-in template keeps its English
+        name; a renamed or custom one's name as typed."""
+        return builtin_text(self.name, BUILTIN_NAMES.get(self.code))
 
 
 class Notification(models.Model):

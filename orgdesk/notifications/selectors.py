@@ -9,7 +9,17 @@ from orgdesk.notifications.models import Notification, NotificationTemplate
 
 # What an admin is shown of a notification; the delivery error text (SMTP replies and the like)
 # stays internal, so it is not even read.
-SHOWN_COLUMNS = ("id", "sent_at", "channel", "target", "expires_at", "status", "template__name")
+# The template's code tells a built-in name, shown translated (NotificationTemplate.display_name).
+SHOWN_COLUMNS = (
+    "id",
+    "sent_at",
+    "channel",
+    "target",
+    "expires_at",
+    "status",
+    "template__code",
+    "template__name",
+)
 
 
 def notifications_shown(actor: Actor, account: Account) -> QuerySet[Notification]:

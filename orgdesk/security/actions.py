@@ -24,10 +24,12 @@ from orgdesk.security import enrolment, mfa
 from orgdesk.security.devices import describe_device
 from orgdesk.security.geo import country_of
 from orgdesk.security.models import (
+    DEFAULT_LABELS,
     Authenticator,
     CustomerSession,
     EnrolmentLink,
     SecurityPolicy,
+    recovery_codes_identifier,
 )
 from orgdesk.security.stepup import require_recent_auth
 
@@ -58,7 +60,7 @@ def enrol_totp(*, actor: Actor, secret: str, code: str, label: str = "") -> Auth
     authenticator = Authenticator.objects.create(
         account=account,
         type=Authenticator.Type.TOTP,
-        label=(label or "Authenticator app").strip()[:200],
+        label=(label or DEFAULT_LABELS[Authenticator.Type.TOTP]).strip()[:200],
         secret=secret,
         credential={"last_counter": step},
         last_used=timezone.now(),
@@ -76,8 +78,8 @@ def generate_recovery_codes(*, actor: Actor) -> list[str]:
     Authenticator.objects.create(
         account=account,
         type=Authenticator.Type.RECOVERY_CODES,
-        label="Recovery codes",
-        identifier=f"{len(codes)} codes",
+        label=DEFAULT_LABELS[Authenticator.Type.RECOVERY_CODES],
+        identifier=recovery_codes_identifier(len(codes)),
         secret=stored,
     )
     record("mfa_enrolment", actor=actor, account=account, metadata={"type": "recovery_codes"})
@@ -94,7 +96,7 @@ def enrol_passkey(
     authenticator = Authenticator.objects.create(
         account=account,
         type=Authenticator.Type.PASSKEY,
-        label=(label or "Passkey").strip()[:200],
+        label=(label or DEFAULT_LABELS[Authenticator.Type.PASSKEY]).strip()[:200],
         identifier=credential["credential_id"][:16],
         credential=credential,
         last_used=timezone.now(),

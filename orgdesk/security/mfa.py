@@ -34,7 +34,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from orgdesk.security.models import Authenticator
+from orgdesk.security.models import Authenticator, recovery_codes_identifier
 
 STRONG_TYPES = (
     Authenticator.Type.TOTP,
@@ -159,7 +159,7 @@ def use_recovery_code(*, account: Any, code: str) -> bool:
         return False
     hashes.remove(match)
     row.secret = json.dumps(hashes)
-    row.identifier = f"{len(hashes)} codes"
+    row.identifier = recovery_codes_identifier(len(hashes))
     row.last_used = timezone.now()
     row.save(update_fields=["secret", "identifier", "last_used", "updated"])
     return True

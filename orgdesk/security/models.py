@@ -1,12 +1,25 @@
 """Authenticators and customer sessions."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, ngettext
 
+from orgdesk.core.builtin_text import builtin_text
 from orgdesk.core.fields import EncryptedTextField
 from orgdesk.core.models import BaseModel
+
+# What the stored identifier of a recovery codes row says (how many codes are left): written
+# in one form (recovery_codes_identifier), read back to be shown in the admin's language.
+RECOVERY_CODES_IDENTIFIER = re.compile(r"(\d+) codes")
+
+
+def recovery_codes_identifier(count: int) -> str:
+    """The identifier stored for a set of `count` recovery codes."""
+    return f"{count} codes"
 
 
 class Authenticator(BaseModel):
@@ -42,7 +55,33 @@ class Authenticator(BaseModel):
         indexes = [models.Index(fields=["account", "-created"], name="authenticator_account")]
 
     def __str__(self) -> str:
-        return self.label
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        """The label in the current language while it is the default one its type is given
+        when the owner names none; a label someone typed as typed."""
+        return builtin_text(self.label, DEFAULT_LABELS.get(self.type))
+
+    @property
+    def display_identifier(self) -> str:
+        """The identifier as shown: how many recovery codes are left in the current language,
+        anything else (an address, a phone number, a credential id) as stored."""
+        if self.type == self.Type.RECOVERY_CODES:
+            match = RECOVERY_CODES_IDENTIFIER.fullmatch(self.identifier)
+            if match:
+                count = int(match.group(1))
+                return ngettext("%(count)d code", "%(count)d codes", count) % {"count": count}
+        return self.identifier
+
+
+# The label an authenticator is given when its owner types none: stored in English, shown
+# translated (Authenticator.display_label).
+DEFAULT_LABELS: dict[str, str] = {
+    Authenticator.Type.TOTP: gettext_noop("Authenticator app"),
+    Authenticator.Type.PASSKEY: gettext_noop("Passkey"),
+    Authenticator.Type.RECOVERY_CODES: gettext_noop("Recovery codes"),
+}
 
 
 class CustomerSession(BaseModel):

@@ -58,7 +58,7 @@ def page(response: Any) -> str:
 
 def in_shell(response: Any) -> bool:
     text = page(response)
-    return '<body class="app"' in text and 'class="sidebar"' in text
+    return '<body class="app' in text and 'class="sidebar"' in text
 
 
 def org_shown(response: Any) -> str:

@@ -9,6 +9,7 @@ from orgdesk.generator import pools
 from orgdesk.generator.builders import Row
 from orgdesk.generator.builders.accounts import Customer
 from orgdesk.generator.draws import Draws
+from orgdesk.security.models import DEFAULT_LABELS, Authenticator, recovery_codes_identifier
 
 DAY = dt.timedelta(days=1)
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -123,8 +124,8 @@ def authenticator_rows(draws: Draws, c: Customer) -> list[Row]:
                 first,
                 account_id,
                 "recovery_codes",
-                "Recovery codes",
-                "10 codes",
+                DEFAULT_LABELS[Authenticator.Type.RECOVERY_CODES],
+                recovery_codes_identifier(len(codes)),
                 encrypt_text(json.dumps(codes)),
                 {},
                 True,

@@ -15,6 +15,7 @@ from orgdesk.access.models import OrgRole
 from orgdesk.accounts.groups import groups_open_to
 from orgdesk.accounts.models import Group
 from orgdesk.accounts.validation import hidden_character_errors
+from orgdesk.core.builtin_text import in_every_language
 from orgdesk.invitations import bulkfile
 from orgdesk.invitations.actions import (
     allowed_groups,
@@ -53,9 +54,16 @@ class Catalogue:
             self.groups[str(group.pk)] = group
         self.allowed_groups = set(allowed_groups(actor, organization).values_list("pk", flat=True))
         self.roles: dict[str, OrgRole] = {}
-        for role in OrgRole.objects.all():
+        roles = list(OrgRole.objects.all())
+        for role in roles:
             self.roles.setdefault(role.slug.casefold(), role)
             self.roles.setdefault(role.name.casefold(), role)
+        # Then a built-in role's name in each product language, as admins read it on the
+        # screens; a name some other role carries wins (set first).
+        for role in roles:
+            if role.builtin_default_name:
+                for name in in_every_language(role.builtin_default_name):
+                    self.roles.setdefault(name.casefold(), role)
         self.grantable_roles = {role.pk for role in grantable_roles(actor, organization)}
 
     def resolve_groups(self, cell: str) -> tuple[list[str], list[str]]:
@@ -97,7 +105,7 @@ def _resolve(
         if found is None:
             unknown.append(name)
         elif found.pk not in allowed:
-            refused.append(found.name)
+            refused.append(str(found))
         elif str(found.pk) not in ids:
             ids.append(str(found.pk))
     errors = []

@@ -126,7 +126,7 @@ def delete(request: AdminRequest, org: str, pk: Any, authenticator_id: Any) -> H
     authenticator = authenticator_to_manage(request.actor, detail.account, authenticator_id)
     if authenticator is None:
         raise Http404("No such authenticator.")
-    label = authenticator.label
+    label = authenticator.display_label
     return act(
         detail,
         SLUG,

@@ -123,7 +123,11 @@ def assign(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
         if not created:
             raise ValidationError(
                 gettext("%(name)s already holds the role %(role)s on %(organization)s.")
-                % {"name": account.get_full_name(), "role": role.name, "organization": organization}
+                % {
+                    "name": account.get_full_name(),
+                    "role": role.display_name,
+                    "organization": organization,
+                }
             )
         return assignment
 
@@ -134,7 +138,7 @@ def assign(request: AdminRequest, org: str, pk: Any) -> HttpResponse:
         lambda assignment: (
             gettext("Role %(role)s granted to %(name)s on %(organization)s.")
             % {
-                "role": assignment.role.name,
+                "role": assignment.role.display_name,
                 "name": account.get_full_name(),
                 "organization": assignment.organization,
             }
@@ -165,7 +169,7 @@ def revoke(request: AdminRequest, org: str, pk: Any, assignment: int) -> HttpRes
         ),
         gettext("Role %(role)s revoked from %(name)s on %(organization)s.")
         % {
-            "role": found.role.name,
+            "role": found.role.display_name,
             "name": account.get_full_name(),
             "organization": found.organization,
         },
