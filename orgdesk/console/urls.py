@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from orgdesk.console import activity, branding, grants, organizations, views
+from orgdesk.console import activity, branding, grants, organizations, policies, views
 
 app_name = "console"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("search", views.search_organizations, name="search_organizations"),
     path("activity/", activity.activity_list, name="activity"),
     path("activity/<str:pk>", activity.activity_detail, name="activity_event"),
+    path("policies/security", policies.security_policy, name="security_policy"),
     path("policies/branding/", branding.policy_list, name="branding_policies"),
     path("policies/branding/<uuid:policy>", branding.policy_edit, name="branding_policy"),
     path(

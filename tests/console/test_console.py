@@ -401,3 +401,24 @@ def test_organizations_are_not_created_for_an_application_with_organizations_off
     )
     assert response.status_code == 400
     assert not Organization.objects.filter(name="Shop").exists()
+
+
+# ---- Policies > Security -------------------------------------------------------------------
+
+
+def test_security_policy_turns_admin_mfa_on_with_its_event(world, brand, brand_client):
+    from orgdesk.security.models import SecurityPolicy
+
+    url = reverse("console:security_policy")
+    page = brand_client.get(url).content.decode()
+    assert "Session idle timeout" in page and 'name="require_admin_mfa"' in page
+    response = brand_client.post(url, {"require_admin_mfa": "on"})
+    assert response.status_code == 302
+    assert SecurityPolicy.current().require_admin_mfa
+    assert Event.objects.get(type="policy.updated").actor == brand
+
+
+def test_security_policy_asks_for_a_recent_sign_in(world, brand):
+    client = signed_in(brand, auth_age_seconds=3600)
+    response = client.post(reverse("console:security_policy"), {"require_admin_mfa": "on"})
+    assert response["Location"].startswith(reverse("portal:step_up"))
