@@ -75,3 +75,13 @@ def tree(db):  # type: ignore[no-untyped-def]
     from tests.factories import make_tree
 
     return make_tree()
+
+
+@pytest.fixture(autouse=True)
+def _reset_language() -> Any:
+    """A request in another language leaves it active in the thread: later tests of the
+    same worker would read French messages."""
+    from django.utils import translation
+
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)

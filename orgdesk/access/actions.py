@@ -1,14 +1,20 @@
 """Role grants and revocations, with the delegation rules of DESIGN §4: an admin grants or
 revokes only roles whose permissions they hold on that organization, never their own roles,
-never protected roles, and only right after confirming their identity (step-up)."""
+never protected roles, and only right after confirming their identity (step-up). And the
+brand-defined roles themselves: create, update, delete (brand admins and scripts only; the
+built-in roles are Orgdesk's and read-only)."""
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orgdesk.access.actor import Actor
 from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.access.permissions import ALL
 from orgdesk.access.protection import (
     ADMIN_LEVEL,
     EscalationRefused,
@@ -17,7 +23,10 @@ from orgdesk.access.protection import (
     require_not_last_admin,
 )
 from orgdesk.access.scoping import require, require_brand
+from orgdesk.access.selectors import pending_invitations_giving
+from orgdesk.accounts.validation import hidden_character_errors
 from orgdesk.activity.recorder import record
+from orgdesk.core.builtin_text import in_every_language
 from orgdesk.organizations.models import Organization
 from orgdesk.security.stepup import require_recent_auth
 
@@ -121,6 +130,94 @@ def revoke_role(*, actor: Actor, assignment: RoleAssignment, reason: str = "") -
     )
 
 
+# ---- brand-defined roles (the console's Roles section, the CLI) -------------------------------
+
+# Words of the console's role URLs (/console/roles/new): a role's slug never takes one.
+RESERVED_ROLE_SLUGS = frozenset({"new"})
+
+NAME_MAX = OrgRole._meta.get_field("name").max_length or 150
+DESCRIPTION_MAX = OrgRole._meta.get_field("description").max_length or 500
+SLUG_MAX = OrgRole._meta.get_field("slug").max_length or 100
+
+
+def _require_role_definer(actor: Actor) -> None:
+    require_brand(actor, _("Only brand admins define organization roles."))
+
+
+def _require_brand_defined(role: OrgRole, refusal: str) -> None:
+    if role.builtin:
+        raise GrantError(refusal)
+
+
+def _names_of(role: OrgRole) -> set[str]:
+    """The names a role is known by, folded: its name and slug, and while a built-in role
+    keeps its English name, that name in every product language (what admins read on the
+    screens; a bulk invitation file names roles by any of them)."""
+    names = {role.name.casefold(), role.slug.casefold()}
+    if role.builtin_default_name:
+        names |= {name.casefold() for name in in_every_language(role.builtin_default_name)}
+    return names
+
+
+def _name_taken(name: str, *, other_than: OrgRole | None = None) -> bool:
+    # Compared in Python (casefold), not with the database's case-insensitive match: SQLite
+    # folds ASCII letters only. The roles are a short list.
+    others = OrgRole.objects.only("name", "slug", "builtin")
+    if other_than is not None:
+        others = others.exclude(pk=other_than.pk)
+    folded = name.casefold()
+    return any(folded in _names_of(role) for role in others)
+
+
+def _clean_role(
+    name: str,
+    description: str,
+    permissions: Iterable[str],
+    *,
+    role: OrgRole | None = None,
+) -> tuple[str, str, list[str]]:
+    """The name, description and permission codes of a brand-defined role, checked: a name
+    of 1 to 150 characters that no other role is known by, a description of at most 500, at
+    least one permission, every one of the catalogue. GrantError otherwise."""
+    name = (name or "").strip()
+    description = (description or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise GrantError(
+            _("A role needs a name of at most %(max)d characters.") % {"max": NAME_MAX}
+        )
+    if len(description) > DESCRIPTION_MAX:
+        raise GrantError(
+            _("A role's description has at most %(max)d characters.") % {"max": DESCRIPTION_MAX}
+        )
+    if hidden_character_errors({"name": name, "description": description}):
+        raise GrantError(_("Remove the invisible characters from the role's name and description."))
+    codes = sorted({str(code) for code in permissions})
+    unknown = [code for code in codes if code not in ALL]
+    if unknown:
+        raise GrantError(
+            _("A role holds permissions of the catalogue only; unknown permission: %(codes)s.")
+            % {"codes": ", ".join(unknown)}
+        )
+    if not codes:
+        raise GrantError(_("A role needs at least one permission."))
+    if _name_taken(name, other_than=role):
+        raise GrantError(_('A role named "%(name)s" already exists.') % {"name": name})
+    return name, description, codes
+
+
+def _new_slug(name: str) -> str:
+    """A slug for a new role, from its name: unique, never a word of the console's URLs."""
+    from django.utils.text import slugify
+
+    base = slugify(name)[:SLUG_MAX].strip("-") or "role"
+    taken = set(OrgRole.objects.values_list("slug", flat=True))  # a short list
+    slug, n = base, 2
+    while slug in taken or slug in RESERVED_ROLE_SLUGS:
+        suffix = f"-{n}"
+        slug, n = base[: SLUG_MAX - len(suffix)] + suffix, n + 1
+    return slug
+
+
 @transaction.atomic
 def create_role(
     *,
@@ -131,32 +228,142 @@ def create_role(
     protected: bool = False,
 ) -> OrgRole:
     """A brand-defined organization role (brand admins and scripts only)."""
-    from django.utils.text import slugify
-
-    from orgdesk.access.permissions import validate_codes
-
-    require_brand(actor, "Only brand admins define organization roles.")
-    name = (name or "").strip()
-    if not name or len(name) > 150:
-        raise GrantError("A role needs a name of at most 150 characters.")
+    _require_role_definer(actor)
+    name, description, codes = _clean_role(name, description, permissions)
+    slug = _new_slug(name)
     try:
-        codes = validate_codes(permissions)
-    except ValueError as exc:
-        raise GrantError(str(exc)) from None
-    if not codes:
-        raise GrantError("A role needs at least one permission.")
-    slug = slugify(name)[:100] or "role"
-    if (
-        OrgRole.objects.filter(slug=slug).exists()
-        or OrgRole.objects.filter(name__iexact=name).exists()
-    ):
-        raise GrantError(f"A role named {name!r} already exists.")
-    role = OrgRole.objects.create(
-        name=name,
-        slug=slug,
-        description=description[:500],
-        permissions=codes,
-        protected=protected,
+        with transaction.atomic():  # a role of that name created meanwhile
+            role = OrgRole.objects.create(
+                name=name,
+                slug=slug,
+                description=description,
+                permissions=codes,
+                protected=protected,
+            )
+    except IntegrityError:
+        raise GrantError(_('A role named "%(name)s" already exists.') % {"name": name}) from None
+    record(
+        "role.created",
+        actor=actor,
+        metadata={"role": slug, "name": name, "permissions": codes, "protected": protected},
     )
-    record("role.created", actor=actor, metadata={"role": slug, "permissions": codes})
     return role
+
+
+def _locked(role: OrgRole) -> OrgRole:
+    """The role's row, locked until the transaction ends (a grant of it waits), as stored."""
+    found = OrgRole.objects.select_for_update().filter(pk=role.pk).first()
+    if found is None:
+        raise GrantError(_("This role no longer exists."))
+    return found
+
+
+@transaction.atomic
+def update_role(
+    *,
+    actor: Actor,
+    role: OrgRole,
+    name: str,
+    permissions: list[str],
+    description: str = "",
+    protected: bool = False,
+) -> OrgRole:
+    """Rename, describe, re-scope or (un)protect a brand-defined role. Its slug stays, and
+    every grant of it gives its new permissions at once. Built-in roles are Orgdesk's own:
+    refused. Nothing recorded when nothing changes."""
+    _require_role_definer(actor)
+    role = _locked(role)
+    _require_brand_defined(
+        role,
+        _(
+            "Built-in roles cannot be changed: Orgdesk defines them and restores them on every "
+            "upgrade. Create a role of your own instead."
+        ),
+    )
+    name, description, codes = _clean_role(name, description, permissions, role=role)
+    before = set(role.permissions)
+    changes: dict[str, Any] = {}
+    if name != role.name:
+        changes["name"] = {"from": role.name, "to": name}
+    if description != role.description:
+        changes["description"] = {"from": role.description, "to": description}
+    if set(codes) != before:
+        changes["permissions"] = {
+            "added": sorted(set(codes) - before),
+            "removed": sorted(before - set(codes)),
+        }
+    if protected != role.protected:
+        changes["protected"] = {"from": role.protected, "to": protected}
+    if not changes:
+        return role
+    role.name, role.description, role.permissions, role.protected = (
+        name,
+        description,
+        codes,
+        protected,
+    )
+    try:
+        with transaction.atomic():
+            role.save(update_fields=["name", "description", "permissions", "protected"])
+    except IntegrityError:
+        raise GrantError(_('A role named "%(name)s" already exists.') % {"name": name}) from None
+    record(
+        "role.updated",
+        actor=actor,
+        metadata={"role": role.slug, "fields": sorted(changes), **changes},
+    )
+    return role
+
+
+@transaction.atomic
+def delete_role(*, actor: Actor, role: OrgRole) -> None:
+    """Delete a brand-defined role that no grant holds (revoke its grants first); built-in
+    roles are refused. The events that name it are kept."""
+    _require_role_definer(actor)
+    role = _locked(role)
+    _require_brand_defined(
+        role,
+        _(
+            "Built-in roles cannot be deleted: Orgdesk defines them and restores them on every "
+            "upgrade."
+        ),
+    )
+    grants = role.assignments.count()
+    if grants:
+        raise GrantError(
+            ngettext(
+                "This role cannot be deleted: %(count)s grant holds it. Revoke it first.",
+                "This role cannot be deleted: %(count)s grants hold it. Revoke them first.",
+                grants,
+            )
+            % {"count": grants}
+        )
+    # A pending invitation gives its roles when it is accepted (and may be resent when
+    # outdated): deleting the role would silently take it out of the invitation.
+    invited = pending_invitations_giving(role)
+    if invited:
+        raise GrantError(
+            ngettext(
+                "This role cannot be deleted: %(count)s pending invitation gives it. "
+                "Revoke the invitation first.",
+                "This role cannot be deleted: %(count)s pending invitations give it. "
+                "Revoke the invitations first.",
+                invited,
+            )
+            % {"count": invited}
+        )
+    meta = {
+        "role": role.slug,
+        "name": role.name,
+        "id": str(role.pk),
+        "permissions": list(role.permissions),
+        "protected": role.protected,
+    }
+    try:
+        with transaction.atomic():  # a grant made meanwhile (the lock covers PostgreSQL)
+            role.delete()
+    except ProtectedError:
+        raise GrantError(
+            _("This role cannot be deleted: a grant holds it. Revoke it first.")
+        ) from None
+    record("role.deleted", actor=actor, metadata=meta)
