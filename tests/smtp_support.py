@@ -41,8 +41,13 @@ class Sink:
         assert len(self.messages) >= count, self.messages
 
     def to(self, address: str) -> list[str]:
-        """The bodies of the messages sent to `address`."""
-        return [m.get_content() for m in self.messages if address in m["To"]]
+        """The text bodies of the messages sent to `address` (an email also has a branded HTML
+        part: branding/emails.py)."""
+        return [
+            m.get_body(preferencelist=("plain",)).get_content()
+            for m in self.messages
+            if address in m["To"]
+        ]
 
 
 def free_port() -> int:

@@ -109,6 +109,7 @@ class InvitationOptions:
     roles: tuple[OrgRole, ...]
     days: int
     locale: str
+    look: Any = None  # the emails' branding (branding.emails.EmailLook), resolved once
 
 
 def invitation_options(
@@ -164,6 +165,8 @@ def invitation_options(
                 _("You can only assign roles whose permissions you hold on this organization.")
             )
         require_recent_auth(actor)
+    from orgdesk.branding.emails import email_look
+
     return InvitationOptions(
         organization=organization,
         actor_id=actor.account_id,
@@ -172,6 +175,7 @@ def invitation_options(
         roles=roles,
         days=int(days),
         locale=locale,
+        look=email_look(organization),
     )
 
 
@@ -312,7 +316,7 @@ def issue_invitation(
             actor=actor,
             metadata={"invitation": str(old.pk), "superseded_by": str(invitation.pk)},
         )
-    notification = queue_invitation_email(invitation, token, template=template)
+    notification = queue_invitation_email(invitation, token, template=template, look=options.look)
     record(
         "invitation.sent",
         organization=organization,

@@ -3,6 +3,7 @@ invitation's expiry, sent through Django's email backend after the transaction c
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -78,7 +79,11 @@ def render_invitation_email(
 
 
 def queue_invitation_email(
-    invitation: Invitation, token: str, *, template: NotificationTemplate | None = None
+    invitation: Invitation,
+    token: str,
+    *,
+    template: NotificationTemplate | None = None,
+    look: Any = None,
 ) -> Notification:
     """Record the email as a queued Notification (expiring with the invitation) and send it
     when the caller's transaction commits. `template`: the "invitation" NotificationTemplate,
@@ -94,4 +99,5 @@ def queue_invitation_email(
         render=lambda _notification: render_invitation_email(
             invitation, invitation_link(token), template
         ),
+        look=look,
     )

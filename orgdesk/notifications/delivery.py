@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -23,32 +23,45 @@ from django_tasks import task
 from orgdesk.core.fields import decrypt_text, encrypt_text
 from orgdesk.notifications.models import Channel, Notification, NotificationTemplate
 
+if TYPE_CHECKING:
+    from orgdesk.branding.emails import EmailLook
+
 logger = logging.getLogger(__name__)
 
 
-def seal(subject: str, body: str, target: str) -> str:
-    """An email's text as the task stores it: encrypted."""
-    return encrypt_text(json.dumps({"subject": subject, "body": body, "target": target}))
+def seal(subject: str, body: str, target: str, html: str = "") -> str:
+    """An email's text (and its branded HTML part) as the task stores it: encrypted."""
+    return encrypt_text(
+        json.dumps({"subject": subject, "body": body, "target": target, "html": html})
+    )
 
 
 @task()
 def send_notification_email(notification_id: int, sealed: str) -> None:
     """The background task (django-tasks; `orgdesk worker` runs it): send one queued email."""
     message = json.loads(decrypt_text(sealed))
-    deliver(notification_id, message["subject"], message["body"], message["target"])
+    deliver(
+        notification_id,
+        message["subject"],
+        message["body"],
+        message["target"],
+        html=message.get("html", ""),
+    )
 
 
-def enqueue_on_commit(notification_id: int, subject: str, body: str, target: str) -> None:
+def enqueue_on_commit(
+    notification_id: int, subject: str, body: str, target: str, html: str = ""
+) -> None:
     """Hand the email to the worker once the caller's transaction commits (nothing if it
     rolls back)."""
-    sealed = seal(subject, body, target)
+    sealed = seal(subject, body, target, html)
     transaction.on_commit(lambda: send_notification_email.enqueue(notification_id, sealed))
 
 
-def deliver(notification_id: int, subject: str, body: str, target: str) -> None:
+def deliver(notification_id: int, subject: str, body: str, target: str, html: str = "") -> None:
     """Send one email and note the outcome on its notification row (in the worker)."""
     try:
-        send_mail(subject, body, None, [target], fail_silently=False)
+        send_mail(subject, body, None, [target], fail_silently=False, html_message=html or None)
     except Exception as exc:
         logger.exception("notification email %s failed", notification_id)
         Notification.objects.filter(pk=notification_id).update(
@@ -77,6 +90,7 @@ def queue_email(
     organization: Any = None,
     sent_at: Any = None,
     render: Callable[[Notification], tuple[str, str]] | None = None,
+    look: "EmailLook | None" = None,
 ) -> Notification:
     """Record an email to `target` as a queued Notification, sent by the worker once the
     caller's transaction commits: the one way Orgdesk emails someone.
@@ -86,7 +100,8 @@ def queue_email(
     template's with `values` filled in — a callable value is called with the notification
     once the row exists (a link whose token covers the newest notification) — or, with
     `render`, whatever it returns as (subject, body). `organization` defaults to the
-    account's (an invitation's email has no account yet)."""
+    account's (an invitation's email has no account yet). The email's HTML part wears the
+    organization's branding: `look` when the caller resolved it once for many emails."""
     template = template or NotificationTemplate.objects.get(code=template_code)
     now = timezone.now()
     if expires_at is None and template.expires_after:
@@ -107,5 +122,8 @@ def queue_email(
         filled = {k: v(notification) if callable(v) else v for k, v in (values or {}).items()}
         subject = fill(template.subject, filled)
         body = fill(template.body, filled)
-    enqueue_on_commit(notification.pk, subject, body, target)
+    from orgdesk.branding.emails import email_html, email_look
+
+    html = email_html(look or email_look(notification.organization), subject, body)
+    enqueue_on_commit(notification.pk, subject, body, target, html)
     return notification

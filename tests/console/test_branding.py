@@ -287,3 +287,52 @@ def test_organization_admins_cannot_change_branding(world):
     client = client_for(world.admin)
     response = client.post(override_url(world.emea), {"header_style": "dark"})
     assert response.status_code == 404
+
+
+# ---- emails ------------------------------------------------------------------------------------
+
+
+def test_emails_wear_the_organizations_branding(
+    world, policy, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from orgdesk.accounts.actions import send_password_reset
+    from orgdesk.testing.actors import fresh
+
+    settings.ORGDESK_PUBLIC_URL = "https://id.example.com"
+    actions.update_policy(
+        actor=SYSTEM,
+        policy=policy,
+        name=policy.name,
+        primary_color="#0e7490",
+        font="system",
+        header_style="brand",
+        custom={"emails": {"css": "p { color: #333 } </style><script>alert(1)</script>"}},
+    )
+    actions.set_override(
+        actor=SYSTEM,
+        organization=world.emea,
+        background_color="#fff7ed",
+        header_style="dark",
+        logo=upload(png()),
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        send_password_reset(actor=fresh(world.admin), account=world.inside)
+    (message,) = mail.outbox
+    html = dict((kind, body) for body, kind in message.alternatives)["text/html"]
+    assert "background:#18181b" in html and "background:#fff7ed" in html  # Acme / EMEA's
+    logo = OrganizationBranding.objects.get(organization=world.emea).logo.url
+    assert f'src="https://id.example.com{logo}"' in html
+    assert "<\\/style><script>" in html and "</style><script>" not in html
+    assert "reset" in message.body.lower() and "<" not in message.body  # the text part as it was
+
+
+def test_a_bulk_sender_resolves_the_look_once(world, django_assert_max_num_queries):
+    from orgdesk.branding.emails import email_html, email_look
+
+    look = email_look(world.france)
+    with django_assert_max_num_queries(0):
+        html = email_html(look, "Subject", "Hello <b>there</b>\n\nSecond")
+    assert "Hello &lt;b&gt;there&lt;/b&gt;" in html and "Second" in html
