@@ -70,7 +70,13 @@ def resolve(organization: Organization | None, application: Application | None =
     """The branding of `organization` (None: of `application` alone, e.g. a sign-in page
     before anyone is known)."""
     if application is None and organization is not None:
-        application = organization.application
+        # the application and its policy in one query (the organization's own is not
+        # loaded by most callers)
+        application = (
+            Application.objects.select_related("branding_policy")
+            .filter(pk=organization.application_id)
+            .first()
+        )
     policy = policy_of(application)
     override = nearest_override(organization) if organization is not None else None
     primary = hex_digits(policy.primary_color) if policy is not None else ""
