@@ -57,10 +57,16 @@ def toggle_pin(request: AdminRequest, org: str) -> HttpResponse:
 @require_GET
 def search_organizations(request: AdminRequest) -> JsonResponse:
     """Organizations the admin can reach whose name or route contains the text."""
+    # The palette opens an organization's Accounts tab: offer those the admin may list.
+    return organization_matches(request, "portal:accounts")
+
+
+def organization_matches(request: AdminRequest, url_name: str) -> JsonResponse:
+    """The ⌘K palette's answers (the portal's and the console's): organizations the admin may
+    list accounts of whose name or route holds the text, each opening `url_name`."""
     text = (request.GET.get("q") or "").strip().lower()[:100]
     if "\x00" in text:  # cannot be stored or matched; PostgreSQL rejects it outright
         return JsonResponse({"results": []})
-    # The palette opens an organization's Accounts tab: offer those the admin may list.
     qs = restrict(request.actor, "accounts.view", Organization)
     if text:
         # "acme/emea" and "acme / emea" both find "Acme / EMEA"
@@ -74,7 +80,7 @@ def search_organizations(request: AdminRequest) -> JsonResponse:
                     "key": r["key"],
                     "name": r["name"],
                     "route": r["route"],
-                    "url": reverse("portal:accounts", args=[r["key"]]),
+                    "url": reverse(url_name, args=[r["key"]]),
                 }
                 for r in rows
             ]
