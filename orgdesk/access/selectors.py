@@ -90,3 +90,19 @@ def pending_invitations_giving(role: OrgRole) -> int:
     """How many pending invitations give `role` when accepted (outdated ones too: they may
     be resent)."""
     return OrgRole.objects.filter(pk=role.pk, invitation__status="pending").count()
+
+
+def grants_covering(actor: Actor, organization: Organization) -> QuerySet[RoleAssignment]:
+    """The grants held on `organization` and on the organizations above it (they cover it),
+    that the actor may see: the nearest first."""
+    return (
+        restrict(
+            actor,
+            "roles.view",
+            RoleAssignment.objects.select_related(
+                "account", "account__organization", "role", "organization"
+            ),
+        )
+        .filter(organization__in=organization.lineage())
+        .order_by("-organization__depth", "role__name", "account__email")
+    )

@@ -83,3 +83,16 @@ def filter_groups(
 def groups_by_name(pks: Iterable[Any]) -> QuerySet[Group]:
     """The groups `pks` (already checked when they were chosen), with their organization."""
     return Group.objects.filter(pk__in=pks).select_related("organization").order_by("name")
+
+
+def account_counts(organization_ids: Iterable[Any]) -> dict[Any, int]:
+    """How many accounts belong to each of `organization_ids` itself (one grouped query)."""
+    from django.db.models import Count
+
+    rows = (
+        Account.objects.filter(organization__in=list(organization_ids))
+        .values_list("organization")
+        .annotate(n=Count("pk"))
+        .values_list("organization", "n")
+    )
+    return dict(rows)

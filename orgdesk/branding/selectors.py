@@ -1,5 +1,9 @@
 """Reads of branding that screens need."""
 
+from typing import Any
+
+from django.db.models import QuerySet
+
 from orgdesk.branding.models import BrandingPolicy, OrganizationBranding
 from orgdesk.organizations.models import Organization
 
@@ -17,3 +21,16 @@ def nearest_override(organization: Organization) -> OrganizationBranding | None:
         .order_by("-organization__depth")
         .first()
     )
+
+
+def own_override(organization: Organization) -> OrganizationBranding | None:
+    """The organization's own branding override (not one inherited from above), or None."""
+    return OrganizationBranding.objects.filter(organization=organization).first()
+
+
+def policies_with_applications() -> QuerySet[BrandingPolicy]:
+    return BrandingPolicy.objects.prefetch_related("applications").order_by("name")
+
+
+def policy_by_id(pk: Any) -> BrandingPolicy | None:
+    return BrandingPolicy.objects.filter(pk=pk).first()

@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orgdesk.branding import actions
-from orgdesk.branding.models import SURFACES, BrandingPolicy
-from orgdesk.branding.resolve import resolve
+from orgdesk.branding.models import SURFACES, OrganizationBranding
+from orgdesk.branding.resolve import Branding
+from orgdesk.branding.selectors import policies_with_applications, policy_by_id
 from orgdesk.console.access import console_view
 from orgdesk.console.forms import BrandingPolicyForm, NewPolicyForm, OverrideForm
 from orgdesk.console.shell import console_context
-from orgdesk.organizations.models import Organization
 from orgdesk.organizations.selectors import organization_by_key
 from orgdesk.security.middleware import AdminRequest
 
@@ -47,7 +47,7 @@ def policy_list(request: AdminRequest) -> HttpResponse:
                 messages.success(request, _("The branding policy was created."))
                 return redirect("console:branding_policy", policy.pk)
         status = 400
-    policies = BrandingPolicy.objects.prefetch_related("applications").order_by("name")
+    policies = policies_with_applications()
     return render(
         request,
         "console/policies/branding_list.html",
@@ -58,7 +58,7 @@ def policy_list(request: AdminRequest) -> HttpResponse:
 
 @console_view
 def policy_edit(request: AdminRequest, policy: str) -> HttpResponse:
-    found = BrandingPolicy.objects.filter(pk=policy).first()
+    found = policy_by_id(policy)
     if found is None:
         raise Http404("No such policy.")
     form = BrandingPolicyForm.for_policy(found, request.POST or None, request.FILES or None)
@@ -131,17 +131,11 @@ def organization_branding(request: AdminRequest, org: str) -> HttpResponse:
     return organization_general_page(request, organization, branding_form=form, status=400)
 
 
-def override_form(organization: Organization) -> OverrideForm:
-    override = getattr(organization, "branding", None) if _has_override(organization) else None
-    initial = (
-        {"background_color": override.background_color, "header_style": override.header_style}
-        if override is not None
-        else {"header_style": resolve(organization).header}
-    )
-    return OverrideForm(initial=initial)
-
-
-def _has_override(organization: Organization) -> bool:
-    from orgdesk.branding.models import OrganizationBranding
-
-    return OrganizationBranding.objects.filter(organization=organization).exists()
+def override_form(own: OrganizationBranding | None, resolved: Branding) -> OverrideForm:
+    """The Branding section's form, filled with the organization's own override, else with
+    the header style it shows now (inherited or the policy's)."""
+    if own is not None:
+        return OverrideForm(
+            initial={"background_color": own.background_color, "header_style": own.header_style}
+        )
+    return OverrideForm(initial={"header_style": resolved.header})

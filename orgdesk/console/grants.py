@@ -16,9 +16,12 @@ from django.views.decorators.http import require_POST
 
 from orgdesk.access.actions import GrantError, grant_role, revoke_role
 from orgdesk.access.models import OrgRole, RoleAssignment
+from orgdesk.access.scoping import access_role_assignment
+from orgdesk.access.selectors import grants_covering, roles_by_name
 from orgdesk.console.access import console_view
-from orgdesk.console.organizations import _organization, _page
+from orgdesk.console.organizations import _page
 from orgdesk.organizations.models import Organization
+from orgdesk.portal.shell import current_organization
 from orgdesk.portal.views import step_up_required
 from orgdesk.security.middleware import AdminRequest
 from orgdesk.security.signin import find_accounts
@@ -28,9 +31,7 @@ class GrantForm(forms.Form):
     identifier = forms.CharField(
         label=gettext_lazy("Account (email, username or phone)"), max_length=254
     )
-    role = forms.ModelChoiceField(
-        label=gettext_lazy("Role"), queryset=OrgRole.objects.order_by("name")
-    )
+    role = forms.ModelChoiceField(label=gettext_lazy("Role"), queryset=OrgRole.objects.none())
     reason = forms.CharField(
         label=gettext_lazy("Reason (optional)"), max_length=500, required=False
     )
@@ -38,6 +39,9 @@ class GrantForm(forms.Form):
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
         self.organization = organization
         super().__init__(*args, **kwargs)
+        role = self.fields["role"]
+        assert isinstance(role, forms.ModelChoiceField)
+        role.queryset = roles_by_name()  # by the names the admin reads
 
     def clean_identifier(self) -> Any:
         store = self.organization.identity_store_id
@@ -55,12 +59,10 @@ class GrantForm(forms.Form):
         return matches[0]
 
 
-def _grants(organization: Organization) -> tuple[list[RoleAssignment], list[RoleAssignment]]:
-    rows = list(
-        RoleAssignment.objects.filter(organization__in=organization.lineage())
-        .select_related("account", "account__organization", "role", "organization")
-        .order_by("-organization__depth", "role__name", "account__email")
-    )
+def _grants(
+    actor: Any, organization: Organization
+) -> tuple[list[RoleAssignment], list[RoleAssignment]]:
+    rows = list(grants_covering(actor, organization))
     here = [g for g in rows if g.organization_id == organization.pk]
     above = [g for g in rows if g.organization_id != organization.pk]
     return here, above
@@ -69,7 +71,7 @@ def _grants(organization: Organization) -> tuple[list[RoleAssignment], list[Role
 def _render(
     request: AdminRequest, organization: Organization, form: GrantForm, status: int
 ) -> HttpResponse:
-    here, above = _grants(organization)
+    here, above = _grants(request.actor, organization)
     return render(
         request,
         "console/organizations/grants.html",
@@ -80,7 +82,7 @@ def _render(
 
 @console_view
 def organization_grants(request: AdminRequest, org: str) -> HttpResponse:
-    organization = _organization(org)
+    organization = current_organization(request, org)
     form = GrantForm(request.POST or None, organization=organization)
     if request.method != "POST":
         return _render(request, organization, form, 200)
@@ -110,13 +112,9 @@ def organization_grants(request: AdminRequest, org: str) -> HttpResponse:
 @require_POST
 @step_up_required(return_to="console:organizations")
 def organization_revoke(request: AdminRequest, org: str, grant: int) -> HttpResponse:
-    organization = _organization(org)
-    assignment = (
-        RoleAssignment.objects.filter(pk=grant, organization=organization)
-        .select_related("account", "role", "organization")
-        .first()
-    )
-    if assignment is None:
+    organization = current_organization(request, org)
+    assignment = access_role_assignment(request.actor, grant, "roles.assign")
+    if assignment.organization_id != organization.pk:  # a grant of another organization
         raise Http404("No such grant.")
     try:
         revoke_role(

@@ -6,14 +6,13 @@ with its event in the same transaction); the list is the shared list page (ui/li
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from orgdesk.accounts.lists import ACCOUNTS
-from orgdesk.accounts.models import Account
+from orgdesk.accounts.selectors import account_counts
 from orgdesk.console.access import console_view
 from orgdesk.console.forms import (
     ConfirmDeleteForm,
@@ -28,18 +27,11 @@ from orgdesk.lists import ListResult
 from orgdesk.organizations import actions
 from orgdesk.organizations.lists import ORGANIZATIONS
 from orgdesk.organizations.models import Organization
-from orgdesk.organizations.selectors import deletion_impact, organization_by_key
-from orgdesk.portal.shell import preferences
+from orgdesk.organizations.selectors import child_counts, deletion_impact, organization_by_key
+from orgdesk.portal.shell import current_organization, preferences
 from orgdesk.portal.views import step_up_required
 from orgdesk.security.middleware import AdminRequest
 from orgdesk.ui.lists import list_page
-
-
-def _organization(key: str) -> Organization:
-    organization = organization_by_key(key)
-    if organization is None:
-        raise Http404("No such organization.")
-    return organization
 
 
 @console_view
@@ -47,18 +39,7 @@ def organization_list(request: AdminRequest) -> HttpResponse:
     def counts(result: ListResult, here: str) -> dict[str, Any]:
         # Two grouped counts for the page's rows, not two queries a row.
         ids = [org.pk for org in result.page.rows]
-        accounts = dict(
-            Account.objects.filter(organization__in=ids)
-            .values_list("organization")
-            .annotate(n=Count("pk"))
-            .values_list("organization", "n")
-        )
-        children = dict(
-            Organization.objects.filter(parent__in=ids)
-            .values_list("parent")
-            .annotate(n=Count("pk"))
-            .values_list("parent", "n")
-        )
+        accounts, children = account_counts(ids), child_counts(ids)
         for org in result.page.rows:
             org.account_count = accounts.get(org.pk, 0)
             org.child_count = children.get(org.pk, 0)
@@ -127,7 +108,7 @@ def _page(
 
 @console_view
 def organization_general(request: AdminRequest, org: str) -> HttpResponse:
-    organization = _organization(org)
+    organization = current_organization(request, org)
     rename = RenameForm(
         request.POST if request.POST.get("form") == "rename" else None,
         initial={"name": organization.name},
@@ -176,11 +157,11 @@ def organization_general_page(
     status: int = 200,
 ) -> HttpResponse:
     """The General page with its forms (those given keep what was sent and its errors)."""
-    from orgdesk.branding.models import OrganizationBranding
     from orgdesk.branding.resolve import resolve
+    from orgdesk.branding.selectors import own_override
     from orgdesk.console.branding import override_form
 
-    own = OrganizationBranding.objects.filter(organization=organization).first()
+    own = own_override(organization)
     resolved = resolve(organization)
     return render(
         request,
@@ -192,7 +173,7 @@ def organization_general_page(
             rename=rename or RenameForm(initial={"name": organization.name}),
             uniqueness=uniqueness
             or UniquenessForm(initial={"enabled": organization.hierarchy_unique_identifiers}),
-            branding_form=branding_form or override_form(organization),
+            branding_form=branding_form or override_form(own, resolved),
             own_branding=own,
             resolved=resolved,
             inherited_from=(
@@ -214,7 +195,7 @@ def _tab_list(request: AdminRequest, org: str, spec: Any, tab: str, templates: s
     from orgdesk.access.scoping import authority
     from orgdesk.portal.accounts import list_extra
 
-    organization = _organization(org)
+    organization = current_organization(request, org)
     here = reverse(f"console:organization_{tab}", args=[organization.key])
     row_base = reverse(f"portal:{tab}", args=[organization.key]) + "/"
 
@@ -254,7 +235,7 @@ def organization_invitations(request: AdminRequest, org: str) -> HttpResponse:
 @console_view
 @step_up_required(return_to="console:organizations")
 def organization_move(request: AdminRequest, org: str) -> HttpResponse:
-    organization = _organization(org)
+    organization = current_organization(request, org)
     form = MoveForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -282,7 +263,7 @@ def organization_move(request: AdminRequest, org: str) -> HttpResponse:
 @console_view
 @step_up_required(return_to="console:organizations")
 def organization_delete(request: AdminRequest, org: str) -> HttpResponse:
-    organization = _organization(org)
+    organization = current_organization(request, org)
     impact = deletion_impact(organization)
     form = ConfirmDeleteForm(request.POST or None, organization=organization)
     status = 200

@@ -1,6 +1,5 @@
 """The console's overview page and its ⌘K organization search."""
 
-from django.db.models.functions import Lower
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -8,7 +7,7 @@ from django.utils.cache import add_never_cache_headers
 from orgdesk.accounts.stats import store_summary
 from orgdesk.console.access import console_view
 from orgdesk.console.shell import console_context
-from orgdesk.organizations.models import Application, Organization
+from orgdesk.organizations.selectors import tree_roots
 from orgdesk.portal.prefs import organization_matches
 from orgdesk.security.middleware import AdminRequest
 
@@ -17,11 +16,7 @@ SEARCH_LIMIT = 20
 
 @console_view
 def home(request: AdminRequest) -> HttpResponse:
-    roots = (
-        Organization.objects.filter(parent__isnull=True)
-        .select_related("application")
-        .order_by(Lower("name"))[:SEARCH_LIMIT]
-    )
+    roots = tree_roots(SEARCH_LIMIT)
     response = render(
         request,
         "console/home.html",
@@ -29,7 +24,6 @@ def home(request: AdminRequest) -> HttpResponse:
             **console_context(request, "home"),
             "summary": store_summary(),
             "roots": roots,
-            "applications": Application.objects.order_by("name"),
         },
     )
     add_never_cache_headers(response)

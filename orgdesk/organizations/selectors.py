@@ -39,3 +39,27 @@ def deletion_impact(organization: Organization) -> dict[str, int]:
         "role_grants": RoleAssignment.objects.filter(organization__in=subtree).count(),
         "invitations": Invitation.objects.filter(organization__in=subtree).count(),
     }
+
+
+def child_counts(ids: Iterable[Any]) -> dict[Any, int]:
+    """How many organizations sit directly below each of `ids` (one grouped query)."""
+    from django.db.models import Count
+
+    rows = (
+        Organization.objects.filter(parent__in=list(ids))
+        .values_list("parent")
+        .annotate(n=Count("pk"))
+        .values_list("parent", "n")
+    )
+    return dict(rows)
+
+
+def tree_roots(limit: int) -> list[Organization]:
+    """The roots of the organization trees, by name."""
+    from django.db.models.functions import Lower
+
+    return list(
+        Organization.objects.filter(parent__isnull=True)
+        .select_related("application")
+        .order_by(Lower("name"))[:limit]
+    )

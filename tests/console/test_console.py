@@ -79,7 +79,10 @@ def test_a_disabled_brand_admin_is_refused(world, brand):
     Account.objects.filter(pk=brand.pk).update(
         status=Account.Status.DISABLED, disabled_at=brand.created
     )
-    assert client.get(reverse("console:home")).status_code in (302, 404)
+    response = client.get(reverse("console:home"))
+    # signed out: a disabled account's session no longer authenticates
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login"))
 
 
 def test_the_url_battery_covers_every_console_url(world):

@@ -6,6 +6,7 @@ differently branded organizations seen in the portal (screenshots in test-artifa
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import transaction
@@ -99,12 +100,17 @@ def test_walk_every_console_section(page: Page, store: dict[str, Any], artifacts
     page.locator(".event-link").first.click()
     expect(page.locator("pre.metadata")).to_contain_text("primary_color")
 
-    # every section in the sidebar opens
-    for link in nav.get_by_role("link").all():
-        name = link.inner_text().strip()
-        link.click()
+    # every section in the sidebar opens, on a console page that marks it as the current one
+    names = [link.inner_text().strip() for link in nav.get_by_role("link").all()]
+    assert len(names) >= 7, names
+    for name in names:
+        with page.expect_navigation():
+            nav.get_by_role("link", name=name, exact=True).click()
         expect(page.locator("main h1").first).to_be_visible()
-        assert page.url.startswith(page.url.split("/console/")[0] + "/console/"), name
+        assert urlsplit(page.url).path.startswith("/console/"), name
+        expect(nav.get_by_role("link", name=name, exact=True)).to_have_attribute(
+            "aria-current", "page"
+        )
 
 
 def test_two_branded_organizations_in_the_portal(
